@@ -1,0 +1,129 @@
+# relaymail: a plain GNU Makefile.
+#
+#   make            the libraries (build/lib) and programs (build/bin)
+#   make deps       install what the build and the tests need (Debian 12)
+#   make demo       send a test message (see README.md)
+#   make check      run every test; ends with "N passed, N failed"
+#   make install    PREFIX=/usr/local DESTDIR=
+#   make uninstall
+
+VERSION   := 0.1.0
+SOVERSION := 0
+PREFIX    ?= /usr/local
+LIBDIR    ?= $(PREFIX)/lib
+INCDIR    ?= $(PREFIX)/include
+BINDIR    ?= $(PREFIX)/bin
+PCDIR     ?= $(LIBDIR)/pkgconfig
+
+CC        ?= cc
+OPT       ?= -O2 -g
+CFLAGS    ?= $(OPT)
+WARN      := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
+             -Wmissing-prototypes -Wformat=2
+CPPFLAGS  += -D_GNU_SOURCE -Iinclude
+DEP_CFLAGS := $(shell pkg-config --cflags libcurl libcjson libidn2)
+DEP_LIBS   := $(shell pkg-config --libs libcurl libcjson libidn2) \
+              -lmbedtls -lmbedx509 -lmbedcrypto
+SAN       ?=
+ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) $(DEP_CFLAGS)
+
+B         := build
+LIB_SRC   := $(sort $(wildcard lib/*.c))
+LIB_OBJ   := $(LIB_SRC:%.c=$(B)/obj/%.o)
+LIB_PIC   := $(LIB_SRC:%.c=$(B)/pic/%.o)
+SO_NAME   := librelaymail.so.$(SOVERSION)
+SO_FILE   := $(B)/lib/librelaymail.so.$(VERSION)
+A_FILE    := $(B)/lib/librelaymail.a
+
+PROG_SRC  := $(sort $(wildcard examples/relaymail-*.c))
+PROGS     := $(PROG_SRC:examples/%.c=$(B)/bin/%)
+SAMPLE_SRC := $(sort $(wildcard examples/sample-*.c))
+SAMPLES   := $(SAMPLE_SRC:examples/%.c=$(B)/bin/%)
+
+UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
+TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
+
+.PHONY: all deps demo check unit install uninstall clean bench headertest
+
+all: $(SO_FILE) $(B)/lib/librelaymail.so $(A_FILE) $(PROGS) $(SAMPLES) \
+     $(B)/relaymail.pc
+
+$(B)/obj/%.o: %.c include/relaymail.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
+
+$(B)/pic/%.o: %.c include/relaymail.h lib/internal.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
+
+$(SO_FILE): $(LIB_PIC) lib/exports.map
+	@mkdir -p $(dir $@)
+	$(CC) -shared -Wl,-soname,$(SO_NAME) \
+	  -Wl,--version-script=lib/exports.map $(SAN) \
+	  -o $@ $(LIB_PIC) $(DEP_LIBS)
+
+$(B)/lib/librelaymail.so: $(SO_FILE)
+	ln -sf librelaymail.so.$(VERSION) $(B)/lib/$(SO_NAME)
+	ln -sf $(SO_NAME) $@
+
+$(A_FILE): $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+# Programs link the static library so they run from the build tree.
+$(B)/bin/%: examples/%.c $(A_FILE) include/relaymail.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(A_FILE) $(DEP_LIBS) -lpthread
+
+$(B)/relaymail.pc: pkgconfig/relaymail.pc.in Makefile
+	@mkdir -p $(dir $@)
+	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+
+# Unit tests see the internal header and link the static library, so
+# they can reach internal functions as well as the public API.
+$(B)/tests/%: tests/unit/%.c $(TEST_SUPPORT) $(A_FILE) $(wildcard tests/support/*.h)
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) -Ilib -Itests/support $(ALL_CFLAGS) -o $@ $< \
+	  $(TEST_SUPPORT) $(A_FILE) $(DEP_LIBS) -lcmocka -lpthread
+
+unit: $(UNIT_BIN)
+
+deps:
+	scripts/deps.sh
+
+demo: all
+	scripts/demo.sh
+
+check: all unit
+	tests/run.sh
+
+headertest:
+	@mkdir -p $(B)
+	printf '#include <relaymail.h>\nint main(void){return 0;}\n' \
+	  > $(B)/headertest.c
+	$(CC) -std=c99 -Wall -Wextra -pedantic -Werror -Iinclude \
+	  -o $(B)/headertest $(B)/headertest.c
+
+install: all
+	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
+	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(PCDIR)
+	install -m 644 include/relaymail.h $(DESTDIR)$(INCDIR)/
+	install -m 755 $(SO_FILE) $(DESTDIR)$(LIBDIR)/
+	ln -sf librelaymail.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
+	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/librelaymail.so
+	install -m 644 $(A_FILE) $(DESTDIR)$(LIBDIR)/
+	install -m 644 $(B)/relaymail.pc $(DESTDIR)$(PCDIR)/
+	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+
+uninstall:
+	rm -f $(DESTDIR)$(INCDIR)/relaymail.h \
+	  $(DESTDIR)$(LIBDIR)/librelaymail.so.$(VERSION) \
+	  $(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/librelaymail.so \
+	  $(DESTDIR)$(LIBDIR)/librelaymail.a $(DESTDIR)$(PCDIR)/relaymail.pc \
+	  $(PROGS:$(B)/bin/%=$(DESTDIR)$(BINDIR)/%)
+
+clean:
+	rm -rf $(B)

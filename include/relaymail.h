@@ -1,0 +1,438 @@
+/*
+ * relaymail: build MIME messages and send them through mail relays.
+ *
+ * This is the library's only public header.
+ *
+ * Conventions used by every declaration below:
+ *
+ * - Handles (rm_message, rm_transport, rm_result) are opaque. They are
+ *   created by the matching _new or _open call and released by the matching
+ *   _free or _close call, each of which accepts NULL.
+ * - Inputs are copied at the call: the caller may free or reuse them as soon
+ *   as the call returns.
+ * - Strings returned by getters are borrowed from the handle. They stay valid
+ *   until the handle changes or is freed.
+ * - Fallible functions return an int: RM_OK (0) on success, a negative RM_E*
+ *   code otherwise. They take an optional rm_error pointer as their last
+ *   parameter; when it is not NULL it receives the detail: which field was
+ *   wrong and why, and the server's reply where there was one. There is no
+ *   thread-local "last error".
+ * - A call that fails changes nothing: a message that refused a recipient is
+ *   the message it was before the call.
+ * - Text is UTF-8. No function of the library aborts or exits the program.
+ * - Handles are not thread-safe: use one from one thread at a time. Distinct
+ *   handles may be used from distinct threads without locking.
+ */
+#ifndef RELAYMAIL_H
+#define RELAYMAIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(__GNUC__) && defined(RM_BUILDING_LIBRARY)
+#define RM_EXTERN __attribute__((visibility("default")))
+#else
+#define RM_EXTERN
+#endif
+
+/* ---------------------------------------------------------------------- */
+/* Version                                                                */
+/* ---------------------------------------------------------------------- */
+
+#define RM_VERSION_MAJOR 0
+#define RM_VERSION_MINOR 1
+#define RM_VERSION_PATCH 0
+#define RM_VERSION_STRING "0.1.0"
+
+/* The version as 0xMMmmpp, so that versions compare as numbers. */
+#define RM_VERSION_HEX \
+	((RM_VERSION_MAJOR << 16) | (RM_VERSION_MINOR << 8) | RM_VERSION_PATCH)
+
+/* True when the header is at least version major.minor.patch. */
+#define RM_VERSION_AT_LEAST(major, minor, patch) \
+	(RM_VERSION_HEX >= (((major) << 16) | ((minor) << 8) | (patch)))
+
+/* The version of the library the program runs with, as RM_VERSION_HEX. */
+RM_EXTERN unsigned rm_version(void);
+
+/* The same version as a string such as "0.1.0". */
+RM_EXTERN const char *rm_version_string(void);
+
+/* ---------------------------------------------------------------------- */
+/* Status codes and errors                                                */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * One code per kind of failure. The numbers never change between versions.
+ */
+typedef enum rm_status {
+	RM_OK = 0,
+	RM_EINVAL = -1,       /* an argument or field is invalid */
+	RM_ENOMEM = -2,       /* out of memory */
+	RM_ELIMIT = -3,       /* a length or count limit was exceeded */
+	RM_EIO = -4,          /* reading a local file failed */
+	RM_EURL = -5,         /* the transport URL is malformed or unknown */
+	RM_ERESOLVE = -6,     /* the host name did not resolve */
+	RM_ECONNECT = -7,     /* no address of the host accepted a connection */
+	RM_ETIMEDOUT = -8,    /* a wait ran past its timeout */
+	RM_ECLOSED = -9,      /* the peer closed the connection */
+	RM_ETLS = -10,        /* the TLS handshake or record layer failed */
+	RM_ECERT = -11,       /* the server certificate failed verification */
+	RM_ENOTLS = -12,      /* TLS is required but the server does not offer it */
+	RM_EPROTOCOL = -13,   /* the server broke the protocol */
+	RM_EAUTH = -14,       /* authentication was refused */
+	RM_EUNSUPPORTED = -15,/* the server lacks a feature the message needs */
+	RM_ETOOBIG = -16,     /* the message exceeds the server's size limit */
+	RM_EREJECTED = -17,   /* the server refused the message or recipients */
+	RM_ETEMPFAIL = -18,   /* the server refused for now; try again later */
+	RM_ECALLBACK = -19,   /* a caller's callback asked to stop */
+	RM_ESTATE = -20,      /* the call is not valid in the handle's state */
+	RM_EHTTP = -21        /* an HTTP transfer failed (see the error text) */
+} rm_status;
+
+/* A short English name for a status code, such as "invalid argument". */
+RM_EXTERN const char *rm_strerror(int code);
+
+/*
+ * What a failed or finished send means for the caller. The retry and
+ * failover decisions read only this class and the retry hint.
+ */
+typedef enum rm_outcome {
+	RM_OUTCOME_NONE = 0,       /* nothing was attempted */
+	RM_OUTCOME_DELIVERED,      /* the relay took responsibility */
+	RM_OUTCOME_TRANSIENT,      /* failed for now; safe to try again */
+	RM_OUTCOME_PERM_RECIPIENT, /* refused for good for these recipients */
+	RM_OUTCOME_PERM_PROVIDER,  /* refused for good by this provider:
+	                              bad credentials, missing feature,
+	                              message too big, policy */
+	RM_OUTCOME_AMBIGUOUS       /* the message went out but no answer
+	                              came back: it may have been delivered */
+} rm_outcome;
+
+/* A short name for an outcome, such as "transient". */
+RM_EXTERN const char *rm_outcome_name(rm_outcome outcome);
+
+#define RM_ERROR_FIELD_MAX 64
+#define RM_ERROR_MESSAGE_MAX 512
+
+/*
+ * The detail of a failure. Pass one to any fallible call to learn what
+ * went wrong; the call fills it only when it fails (and clears it first).
+ * Every string is NUL-terminated and truncated to fit.
+ */
+typedef struct rm_error {
+	int code;                   /* the RM_E* code the call returned */
+	rm_outcome outcome;         /* the class of the failure */
+	char field[RM_ERROR_FIELD_MAX];     /* the field at fault, "to[1]" */
+	char message[RM_ERROR_MESSAGE_MAX]; /* what was wrong and why */
+	int reply_code;             /* SMTP reply code, or 0 */
+	char enhanced_status[16];   /* SMTP enhanced status "5.1.1", or "" */
+	int http_status;            /* HTTP status, or 0 */
+} rm_error;
+
+/* ---------------------------------------------------------------------- */
+/* Logging                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef enum rm_log_level {
+	RM_LOG_ERROR = 0,
+	RM_LOG_WARN = 1,
+	RM_LOG_INFO = 2,
+	RM_LOG_DEBUG = 3   /* includes the protocol transcript */
+} rm_log_level;
+
+/*
+ * Receives one log line, without a line ending. Passwords, tokens and
+ * AUTH payloads never reach it: they are replaced by "<redacted>" where
+ * they would have been. The line is valid only during the call.
+ */
+typedef void (*rm_log_fn)(rm_log_level level, const char *line, void *user);
+
+/* A short name for a log level, such as "debug". */
+RM_EXTERN const char *rm_log_level_name(rm_log_level level);
+
+/* ---------------------------------------------------------------------- */
+/* Messages                                                               */
+/* ---------------------------------------------------------------------- */
+
+typedef struct rm_message rm_message;
+
+/* Creates an empty message. *out receives it; free it with rm_message_free. */
+RM_EXTERN int rm_message_new(rm_message **out, rm_error *err);
+
+/* Frees a message and everything it owns. Accepts NULL. */
+RM_EXTERN void rm_message_free(rm_message *msg);
+
+/*
+ * Addresses. In every call below:
+ * - With name NULL, address is one mailbox or a comma-separated list:
+ *   "a@example.com", "Ann <a@example.com>", "\"Doe, Jo\" <j@example.com>".
+ * - With name set, address must be one bare addr-spec and name is the
+ *   display name as plain UTF-8 text; the library quotes or encodes it.
+ * Domains may be international (UTF-8); they are written as A-labels
+ * unless the relay supports SMTPUTF8 and the message needs it. A UTF-8
+ * local part makes the message need SMTPUTF8.
+ */
+RM_EXTERN int rm_message_set_from(rm_message *msg, const char *address,
+                                  const char *name, rm_error *err);
+RM_EXTERN int rm_message_set_sender(rm_message *msg, const char *address,
+                                    const char *name, rm_error *err);
+RM_EXTERN int rm_message_add_to(rm_message *msg, const char *address,
+                                const char *name, rm_error *err);
+RM_EXTERN int rm_message_add_cc(rm_message *msg, const char *address,
+                                const char *name, rm_error *err);
+/* Bcc recipients get the message but are never written into its headers. */
+RM_EXTERN int rm_message_add_bcc(rm_message *msg, const char *address,
+                                 const char *name, rm_error *err);
+RM_EXTERN int rm_message_add_reply_to(rm_message *msg, const char *address,
+                                      const char *name, rm_error *err);
+
+/*
+ * The envelope sender (SMTP MAIL FROM, the bounce address). By default it
+ * is the Sender address, or else the From address. NULL restores that.
+ */
+RM_EXTERN int rm_message_set_envelope_from(rm_message *msg,
+                                           const char *address,
+                                           rm_error *err);
+
+/* The subject as UTF-8 text; non-ASCII is written as RFC 2047 words. */
+RM_EXTERN int rm_message_set_subject(rm_message *msg, const char *subject,
+                                     rm_error *err);
+
+/*
+ * The Date header: the time and the zone offset east of UTC in minutes.
+ * Without this call the Date is the time the message is written, in the
+ * local zone.
+ */
+RM_EXTERN int rm_message_set_date(rm_message *msg, time_t when,
+                                  int utc_offset_minutes, rm_error *err);
+
+/*
+ * The Message-ID, with or without angle brackets ("id@host" or
+ * "<id@host>"). Without this call a random one is made, with the From
+ * domain on the right, once per message: every write and every retry of
+ * the message carries the same Message-ID.
+ */
+RM_EXTERN int rm_message_set_message_id(rm_message *msg, const char *id,
+                                        rm_error *err);
+
+/* The Message-ID as it will be written, with its angle brackets. */
+RM_EXTERN const char *rm_message_message_id(rm_message *msg);
+
+/* In-Reply-To and References for replies, each a msg-id as above. */
+RM_EXTERN int rm_message_set_in_reply_to(rm_message *msg, const char *id,
+                                         rm_error *err);
+RM_EXTERN int rm_message_add_reference(rm_message *msg, const char *id,
+                                       rm_error *err);
+
+/*
+ * Adds a header the library does not manage. The name must be printable
+ * ASCII without ':' and must not be one the library writes itself (From,
+ * To, Subject, Content-Type and the like): those are refused with
+ * RM_EINVAL. Non-ASCII in the value is written as RFC 2047 words.
+ */
+RM_EXTERN int rm_message_add_header(rm_message *msg, const char *name,
+                                    const char *value, rm_error *err);
+
+/*
+ * The bodies, as UTF-8 text. With both, the message is
+ * multipart/alternative with the text first. Line ends may be LF, CR or
+ * CRLF: they are all written as CRLF. len may be (size_t)-1 for a
+ * NUL-terminated string.
+ */
+RM_EXTERN int rm_message_set_text(rm_message *msg, const char *text,
+                                  size_t len, rm_error *err);
+RM_EXTERN int rm_message_set_html(rm_message *msg, const char *html,
+                                  size_t len, rm_error *err);
+
+/*
+ * How an attachment is presented. Start from RM_ATTACHMENT_OPTS_INIT so that
+ * fields added later keep their defaults.
+ */
+typedef struct rm_attachment_opts {
+	unsigned version;          /* RM_ATTACHMENT_OPTS_VERSION */
+	const char *filename;      /* the name shown; default: the file's name */
+	const char *content_type;  /* default: from the name's extension */
+	const char *content_id;    /* when set, the part is inline, in
+	                              multipart/related, referenced from the
+	                              HTML as "cid:<content_id>" */
+} rm_attachment_opts;
+
+#define RM_ATTACHMENT_OPTS_VERSION 1
+#define RM_ATTACHMENT_OPTS_INIT { RM_ATTACHMENT_OPTS_VERSION, NULL, NULL, NULL }
+
+/* Attaches bytes held in memory (copied). opts may be NULL. */
+RM_EXTERN int rm_message_attach_data(rm_message *msg, const void *data,
+                                     size_t len,
+                                     const rm_attachment_opts *opts,
+                                     rm_error *err);
+
+/*
+ * Attaches a file. It is checked now (it must be a readable regular file)
+ * and streamed each time the message is written, never loaded whole.
+ */
+RM_EXTERN int rm_message_attach_file(rm_message *msg, const char *path,
+                                     const rm_attachment_opts *opts,
+                                     rm_error *err);
+
+/*
+ * Reproducible mode: MIME boundaries become a fixed sequence, and the Date
+ * and Message-ID default to fixed values (the Unix epoch, and an id made
+ * from the From domain) unless they were set. Two writes of the same
+ * message then give the same bytes. For tests and golden files.
+ */
+RM_EXTERN int rm_message_set_reproducible(rm_message *msg, int on,
+                                          rm_error *err);
+
+/*
+ * Receives the message bytes in order. Return 0 to go on; any other value
+ * stops the write, which then fails with RM_ECALLBACK.
+ */
+typedef int (*rm_write_fn)(const void *data, size_t len, void *user);
+
+/*
+ * Writes the message as RFC 5322 / MIME bytes with CRLF line ends, Bcc
+ * left out. Fails with RM_EINVAL when the message has no From or no
+ * recipient, or a body or attachment is missing.
+ */
+RM_EXTERN int rm_message_write(rm_message *msg, rm_write_fn write,
+                               void *user, rm_error *err);
+
+/*
+ * Writes the message into memory. *out receives a NUL-terminated buffer
+ * of *len bytes (len may be NULL), to be freed with rm_free.
+ */
+RM_EXTERN int rm_message_write_mem(rm_message *msg, char **out, size_t *len,
+                                   rm_error *err);
+
+/* Frees memory the library handed to the caller. Accepts NULL. */
+RM_EXTERN void rm_free(void *ptr);
+
+/* ---------------------------------------------------------------------- */
+/* Results                                                                */
+/* ---------------------------------------------------------------------- */
+
+typedef struct rm_result rm_result;
+
+/* Creates an empty result, to be reused across sends if wished. */
+RM_EXTERN int rm_result_new(rm_result **out, rm_error *err);
+RM_EXTERN void rm_result_free(rm_result *result);
+
+RM_EXTERN rm_outcome rm_result_outcome(const rm_result *result);
+
+/* The final reply: SMTP code and enhanced status, or HTTP status. */
+RM_EXTERN int rm_result_reply_code(const rm_result *result);
+RM_EXTERN const char *rm_result_enhanced_status(const rm_result *result);
+RM_EXTERN int rm_result_http_status(const rm_result *result);
+
+/* The server's or provider's own text for the final reply. */
+RM_EXTERN const char *rm_result_text(const rm_result *result);
+
+/* The relay's queue id or the provider's message id, or "" if none. */
+RM_EXTERN const char *rm_result_queue_id(const rm_result *result);
+
+/* The Message-ID header the message was sent with. */
+RM_EXTERN const char *rm_result_message_id(const rm_result *result);
+
+/* The name of the transport that gave the final answer, such as "smtp". */
+RM_EXTERN const char *rm_result_transport(const rm_result *result);
+
+/* What happened to one envelope recipient. */
+typedef struct rm_recipient_status {
+	const char *address;        /* as sent in the envelope */
+	int accepted;               /* 1 if the relay took it */
+	rm_outcome outcome;         /* DELIVERED, TRANSIENT or PERM_RECIPIENT */
+	int reply_code;             /* the reply to its RCPT, or 0 */
+	const char *enhanced_status;/* "2.1.5", or "" */
+	const char *text;           /* the reply text, or "" */
+} rm_recipient_status;
+
+RM_EXTERN size_t rm_result_recipient_count(const rm_result *result);
+
+/* Fills *out for recipient i; its strings are borrowed from the result. */
+RM_EXTERN int rm_result_recipient(const rm_result *result, size_t i,
+                                  rm_recipient_status *out);
+
+/* How many recipients the relay refused. */
+RM_EXTERN size_t rm_result_rejected_count(const rm_result *result);
+
+/* ---------------------------------------------------------------------- */
+/* Transports                                                             */
+/* ---------------------------------------------------------------------- */
+
+typedef struct rm_transport rm_transport;
+
+/*
+ * Options that are not part of the URL. Start from RM_TRANSPORT_OPTS_INIT.
+ * Anything a URL option also sets is overridden by the URL.
+ */
+typedef struct rm_transport_opts {
+	unsigned version;      /* RM_TRANSPORT_OPTS_VERSION */
+	rm_log_fn log;         /* NULL: no logging */
+	void *log_user;
+	rm_log_level log_level;/* the most verbose level passed to log */
+	const char *ca_file;   /* PEM bundle instead of the system's */
+	const char *password;  /* instead of one in the URL, kept off argv */
+	const char *oauth_token; /* an XOAUTH2 access token */
+} rm_transport_opts;
+
+#define RM_TRANSPORT_OPTS_VERSION 1
+#define RM_TRANSPORT_OPTS_INIT \
+	{ RM_TRANSPORT_OPTS_VERSION, NULL, NULL, RM_LOG_INFO, NULL, NULL, NULL }
+
+/*
+ * Opens a transport from a URL. The schemes are:
+ *
+ *   file://DIR     writes each message as DIR/<unique>.eml, atomically
+ *   smtp://[user[:pass]@]host[:port][?options]   SMTP with STARTTLS
+ *   smtps://...    SMTP over implicit TLS
+ *
+ * docs/urls.md lists every option. Opening checks the URL and the options
+ * but does not connect: the first send (or rm_transport_check) does.
+ * opts may be NULL.
+ */
+RM_EXTERN int rm_transport_open(rm_transport **out, const char *url,
+                                const rm_transport_opts *opts,
+                                rm_error *err);
+
+/* Says goodbye to the server (QUIT) and frees the transport. NULL is ok. */
+RM_EXTERN void rm_transport_close(rm_transport *transport);
+
+/* The scheme of the transport, such as "smtp". */
+RM_EXTERN const char *rm_transport_name(const rm_transport *transport);
+
+/*
+ * Sends one message. result (which may be NULL) is reset and then filled
+ * whatever happens: outcome, replies, one status per recipient. Returns
+ * RM_OK when the relay accepted the message for at least one recipient;
+ * rm_result_rejected_count tells whether some were refused.
+ */
+RM_EXTERN int rm_send(rm_transport *transport, rm_message *msg,
+                      rm_result *result, rm_error *err);
+
+/* What a preflight check learned about the server. */
+typedef struct rm_check_info {
+	char greeting[256];       /* the server's greeting text */
+	char extensions[1024];    /* EHLO keywords, space-separated */
+	char tls[64];             /* "TLSv1.3 ..." or "none" */
+	char auth_mechanism[32];  /* the mechanism used, or "none" */
+	unsigned long long max_size; /* the SIZE limit, or 0 if none */
+} rm_check_info;
+
+/*
+ * Connects, negotiates TLS and authenticates as a send would, without
+ * sending mail, and describes the server in *info (which may be NULL).
+ */
+RM_EXTERN int rm_transport_check(rm_transport *transport,
+                                 rm_check_info *info, rm_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* RELAYMAIL_H */

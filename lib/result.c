@@ -1,0 +1,274 @@
+/*
+ * The shared result of a send: what every backend reports and what the
+ * caller reads back through the rm_result_* getters.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+typedef struct rcpt_entry {
+	char *address;
+	int accepted;
+	rm_outcome outcome;
+	int reply_code;
+	char enhanced[16];
+	char *text;
+} rcpt_entry;
+
+struct rm_result {
+	rm_outcome outcome;
+	int reply_code;
+	char enhanced[16];
+	int http_status;
+	char *text;
+	char *queue_id;
+	char *message_id;
+	char *transport;
+	rcpt_entry *rcpts;
+	size_t rcpt_count;
+	size_t rcpt_cap;
+};
+
+int rm_result_new(rm_result **out, rm_error *err)
+{
+	rm_result *r;
+
+	rm__error_clear(err);
+	if (out == NULL)
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "out",
+		                "out must not be NULL");
+	r = calloc(1, sizeof(*r));
+	if (r == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory allocating a result");
+	*out = r;
+	return RM_OK;
+}
+
+static void clear_recipients(rm_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->rcpt_count; i++) {
+		free(r->rcpts[i].address);
+		free(r->rcpts[i].text);
+	}
+	r->rcpt_count = 0;
+}
+
+void rm__result_reset(rm_result *r)
+{
+	if (r == NULL)
+		return;
+	clear_recipients(r);
+	free(r->text);
+	free(r->queue_id);
+	free(r->message_id);
+	free(r->transport);
+	r->text = r->queue_id = r->message_id = r->transport = NULL;
+	r->outcome = RM_OUTCOME_NONE;
+	r->reply_code = 0;
+	r->http_status = 0;
+	r->enhanced[0] = '\0';
+}
+
+void rm_result_free(rm_result *r)
+{
+	if (r == NULL)
+		return;
+	rm__result_reset(r);
+	free(r->rcpts);
+	free(r);
+}
+
+/* Replaces *slot with a copy of value; on failure *slot is unchanged. */
+static int replace_string(char **slot, const char *value)
+{
+	char *copy = rm__strdup(value != NULL ? value : "");
+
+	if (copy == NULL)
+		return RM_ENOMEM;
+	free(*slot);
+	*slot = copy;
+	return RM_OK;
+}
+
+static void copy_enhanced(char *dst, size_t size, const char *enhanced)
+{
+	snprintf(dst, size, "%s", enhanced != NULL ? enhanced : "");
+}
+
+int rm__result_set_final(rm_result *r, rm_outcome outcome, int reply_code,
+                         const char *enhanced, const char *text)
+{
+	r->outcome = outcome;
+	r->reply_code = reply_code;
+	copy_enhanced(r->enhanced, sizeof(r->enhanced), enhanced);
+	return replace_string(&r->text, text);
+}
+
+void rm__result_set_http_status(rm_result *r, int status)
+{
+	r->http_status = status;
+}
+
+int rm__result_set_queue_id(rm_result *r, const char *id)
+{
+	return replace_string(&r->queue_id, id);
+}
+
+int rm__result_set_message_id(rm_result *r, const char *id)
+{
+	return replace_string(&r->message_id, id);
+}
+
+int rm__result_set_transport(rm_result *r, const char *name)
+{
+	return replace_string(&r->transport, name);
+}
+
+static int grow_recipients(rm_result *r)
+{
+	size_t cap;
+	rcpt_entry *rcpts;
+
+	if (r->rcpt_count < r->rcpt_cap)
+		return RM_OK;
+	cap = r->rcpt_cap ? r->rcpt_cap * 2 : 8;
+	rcpts = realloc(r->rcpts, cap * sizeof(*rcpts));
+	if (rcpts == NULL)
+		return RM_ENOMEM;
+	r->rcpts = rcpts;
+	r->rcpt_cap = cap;
+	return RM_OK;
+}
+
+int rm__result_add_recipient(rm_result *r, const char *address,
+                             int accepted, rm_outcome outcome,
+                             int reply_code, const char *enhanced,
+                             const char *text)
+{
+	rcpt_entry *e;
+
+	if (grow_recipients(r) != RM_OK)
+		return RM_ENOMEM;
+	e = &r->rcpts[r->rcpt_count];
+	memset(e, 0, sizeof(*e));
+	e->address = rm__strdup(address != NULL ? address : "");
+	e->text = rm__strdup(text != NULL ? text : "");
+	if (e->address == NULL || e->text == NULL) {
+		free(e->address);
+		free(e->text);
+		return RM_ENOMEM;
+	}
+	e->accepted = accepted;
+	e->outcome = outcome;
+	e->reply_code = reply_code;
+	copy_enhanced(e->enhanced, sizeof(e->enhanced), enhanced);
+	r->rcpt_count++;
+	return RM_OK;
+}
+
+int rm__result_fail(rm_result *r, rm_error *err, int code,
+                    const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL)
+		return code;
+
+	memset(err, 0, sizeof(*err));
+	err->code = code;
+	err->outcome = r->outcome;
+	err->reply_code = r->reply_code;
+	err->http_status = r->http_status;
+	copy_enhanced(err->enhanced_status, sizeof(err->enhanced_status),
+	              r->enhanced);
+
+	va_start(ap, fmt);
+	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	va_end(ap);
+	return code;
+}
+
+rm_outcome rm_result_outcome(const rm_result *r)
+{
+	return r != NULL ? r->outcome : RM_OUTCOME_NONE;
+}
+
+int rm_result_reply_code(const rm_result *r)
+{
+	return r != NULL ? r->reply_code : 0;
+}
+
+const char *rm_result_enhanced_status(const rm_result *r)
+{
+	return r != NULL ? r->enhanced : "";
+}
+
+int rm_result_http_status(const rm_result *r)
+{
+	return r != NULL ? r->http_status : 0;
+}
+
+static const char *or_empty(const char *s)
+{
+	return s != NULL ? s : "";
+}
+
+const char *rm_result_text(const rm_result *r)
+{
+	return r != NULL ? or_empty(r->text) : "";
+}
+
+const char *rm_result_queue_id(const rm_result *r)
+{
+	return r != NULL ? or_empty(r->queue_id) : "";
+}
+
+const char *rm_result_message_id(const rm_result *r)
+{
+	return r != NULL ? or_empty(r->message_id) : "";
+}
+
+const char *rm_result_transport(const rm_result *r)
+{
+	return r != NULL ? or_empty(r->transport) : "";
+}
+
+size_t rm_result_recipient_count(const rm_result *r)
+{
+	return r != NULL ? r->rcpt_count : 0;
+}
+
+int rm_result_recipient(const rm_result *r, size_t i,
+                        rm_recipient_status *out)
+{
+	const rcpt_entry *e;
+
+	if (r == NULL || out == NULL || i >= r->rcpt_count)
+		return RM_EINVAL;
+	e = &r->rcpts[i];
+	out->address = e->address;
+	out->accepted = e->accepted;
+	out->outcome = e->outcome;
+	out->reply_code = e->reply_code;
+	out->enhanced_status = e->enhanced;
+	out->text = e->text;
+	return RM_OK;
+}
+
+size_t rm_result_rejected_count(const rm_result *r)
+{
+	size_t i, n = 0;
+
+	if (r == NULL)
+		return 0;
+	for (i = 0; i < r->rcpt_count; i++) {
+		if (!r->rcpts[i].accepted)
+			n++;
+	}
+	return n;
+}
