@@ -1,0 +1,173 @@
+/*
+ * Unit tests for the shared core: status names, bounded buffers, UTF-8
+ * validation, URL parsing and the result object.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "internal.h"
+
+static void core__strerror_names_every_code(void **state)
+{
+	int code;
+
+	(void)state;
+	for (code = RM_OK; code >= RM_EHTTP; code--)
+		assert_string_not_equal(rm_strerror(code), "unknown status");
+	assert_string_equal(rm_strerror(RM_EHTTP - 1), "unknown status");
+	assert_string_equal(rm_strerror(1), "unknown status");
+	assert_string_equal(rm_strerror(RM_ECERT),
+	                    "certificate verification failed");
+}
+
+static void core__buf_stops_at_its_ceiling(void **state)
+{
+	rm__buf b;
+
+	(void)state;
+	rm__buf_init(&b, 8);
+	assert_int_equal(rm__buf_append_str(&b, "12345"), RM_OK);
+	assert_int_equal(rm__buf_append_str(&b, "6789"), RM_ELIMIT);
+	assert_int_equal(b.len, 5);
+	assert_string_equal(b.data, "12345");
+	assert_int_equal(rm__buf_printf(&b, "%d", 678), RM_OK);
+	assert_string_equal(b.data, "12345678");
+	assert_int_equal(rm__buf_append_byte(&b, 'x'), RM_ELIMIT);
+	rm__buf_free(&b);
+}
+
+static void core__utf8_validation(void **state)
+{
+	(void)state;
+	assert_true(rm__utf8_valid("Gr\xc3\xbc\xc3\x9f" "e", 6));
+	assert_true(rm__utf8_valid("\xf0\x9f\x8e\x9f", 4));
+	assert_false(rm__utf8_valid("\xc0\xaf", 2));          /* overlong */
+	assert_false(rm__utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
+	assert_false(rm__utf8_valid("\xc3", 1));              /* truncated */
+	assert_false(rm__utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
+}
+
+static void core__url_parts_are_decoded(void **state)
+{
+	rm__url url;
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm__url_parse(&url,
+	        "smtp://us%40er:p%3Ass@mail.example.com:2525/?tls=none&"
+	        "ehlo=client.example&auth=PLAIN%2CLOGIN", &err), RM_OK);
+	assert_string_equal(url.scheme, "smtp");
+	assert_string_equal(url.user, "us@er");
+	assert_string_equal(url.password, "p:ss");
+	assert_string_equal(url.host, "mail.example.com");
+	assert_int_equal(url.port, 2525);
+	assert_string_equal(rm__url_option(&url, "auth"), "PLAIN,LOGIN");
+	assert_string_equal(rm__url_option(&url, "tls"), "none");
+	assert_null(rm__url_option(&url, "missing"));
+	assert_int_equal(rm__url_check_unused(&url, &err), RM_EURL);
+	assert_string_equal(err.field, "ehlo");
+	rm__url_free(&url);
+}
+
+static void core__url_ipv6_host_loses_brackets(void **state)
+{
+	rm__url url;
+
+	(void)state;
+	assert_int_equal(rm__url_parse(&url, "smtp://[::1]:25", NULL), RM_OK);
+	assert_string_equal(url.host, "::1");
+	assert_int_equal(url.port, 25);
+	assert_null(url.user);
+	rm__url_free(&url);
+}
+
+static void core__url_errors_are_clear(void **state)
+{
+	rm__url url;
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm__url_parse(&url, "smtp://host:99999", &err),
+	                 RM_EURL);
+	rm__url_free(&url);
+	assert_int_equal(rm__url_parse(&url, "", &err), RM_EURL);
+	assert_string_equal(err.field, "url");
+	assert_int_equal(rm__url_parse(&url, "smtp://a\r\nb", &err), RM_EURL);
+	assert_non_null(strstr(err.message, "CR or LF"));
+	assert_int_equal(rm__url_parse(&url, "no scheme", &err), RM_EURL);
+	assert_non_null(strstr(err.message, "bad transport URL"));
+	rm__url_free(&url);
+}
+
+static void core__url_file_path_is_literal(void **state)
+{
+	rm__url url;
+
+	(void)state;
+	assert_int_equal(rm__url_parse(&url, "file://out/mail%20box?x=1",
+	                               NULL), RM_OK);
+	assert_string_equal(url.scheme, "file");
+	assert_string_equal(url.path, "out/mail box");
+	assert_string_equal(rm__url_option(&url, "x"), "1");
+	rm__url_free(&url);
+}
+
+static void core__open_refuses_unknown_scheme(void **state)
+{
+	rm_transport *t = (rm_transport *)&t;
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm_transport_open(&t, "gopher://x", NULL, &err),
+	                 RM_EURL);
+	assert_null(t);
+	assert_string_equal(err.field, "scheme");
+	assert_non_null(strstr(err.message, "gopher"));
+}
+
+static void core__result_records_recipients(void **state)
+{
+	rm_result *r;
+	rm_recipient_status st;
+
+	(void)state;
+	assert_int_equal(rm_result_new(&r, NULL), RM_OK);
+	assert_int_equal(rm_result_outcome(r), RM_OUTCOME_NONE);
+	assert_string_equal(rm_result_queue_id(r), "");
+	assert_int_equal(rm__result_add_recipient(r, "a@example.com", 1,
+	        RM_OUTCOME_DELIVERED, 250, "2.1.5", "ok"), RM_OK);
+	assert_int_equal(rm__result_add_recipient(r, "b@example.com", 0,
+	        RM_OUTCOME_PERM_RECIPIENT, 550, "5.1.1", "unknown"), RM_OK);
+	assert_int_equal(rm_result_recipient_count(r), 2);
+	assert_int_equal(rm_result_rejected_count(r), 1);
+	assert_int_equal(rm_result_recipient(r, 1, &st), RM_OK);
+	assert_string_equal(st.address, "b@example.com");
+	assert_int_equal(st.reply_code, 550);
+	assert_string_equal(st.enhanced_status, "5.1.1");
+	assert_int_equal(rm_result_recipient(r, 2, &st), RM_EINVAL);
+	rm__result_reset(r);
+	assert_int_equal(rm_result_recipient_count(r), 0);
+	rm_result_free(r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(core__strerror_names_every_code),
+		cmocka_unit_test(core__buf_stops_at_its_ceiling),
+		cmocka_unit_test(core__utf8_validation),
+		cmocka_unit_test(core__url_parts_are_decoded),
+		cmocka_unit_test(core__url_ipv6_host_loses_brackets),
+		cmocka_unit_test(core__url_errors_are_clear),
+		cmocka_unit_test(core__url_file_path_is_literal),
+		cmocka_unit_test(core__open_refuses_unknown_scheme),
+		cmocka_unit_test(core__result_records_recipients),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
