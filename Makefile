@@ -49,11 +49,11 @@ TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 all: $(SO_FILE) $(B)/lib/librelaymail.so $(A_FILE) $(PROGS) $(SAMPLES) \
      $(B)/relaymail.pc
 
-$(B)/obj/%.o: %.c include/relaymail.h lib/internal.h
+$(B)/obj/%.o: %.c include/relaymail.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-$(B)/pic/%.o: %.c include/relaymail.h lib/internal.h
+$(B)/pic/%.o: %.c include/relaymail.h $(wildcard lib/*.h)
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 

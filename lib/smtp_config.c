@@ -1,0 +1,408 @@
+/*
+ * The smtp:// and smtps:// URL: host, port, credentials and the query
+ * options, checked once when the transport is opened so that a bad
+ * setting fails before any connection is made.
+ *
+ *   tls=required|opportunistic|none   STARTTLS policy (smtp:// only)
+ *   insecure_skip_verify=yes          accept any certificate (logged)
+ *   ca_file=PATH   ehlo=NAME   connect_to=ADDRESS
+ *   connect_timeout=SECONDS   timeout=SECONDS (each reply)
+ *   auth=MECH[,MECH...]   dsn_notify=...   dsn_ret=FULL|HDRS
+ *   password_env=NAME   password_file=PATH   token_env=NAME   token=...
+ */
+#include <arpa/inet.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "smtp_int.h"
+
+#define SECRET_MAX 8192
+
+const char *const rm__auth_names[RM__AUTH_COUNT] = {
+	"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"
+};
+
+static int fail_opt(rm_error *err, const char *field, const char *why)
+{
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, field,
+	                "bad SMTP URL option %s: %s", field, why);
+}
+
+/* Refuses CR, LF and NUL, which would end an SMTP command line. */
+static int check_wire_text(const char *s, const char *field, rm_error *err)
+{
+	if (s == NULL || !rm__has_crlf_nul(s, strlen(s)))
+		return RM_OK;
+	return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, field,
+	                "%s must not contain CR, LF or NUL", field);
+}
+
+static int is_loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (rm__strcaseeq(host, "localhost") ||
+	    rm__strcaseeq(host, "localhost."))
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6);
+	return 0;
+}
+
+static int parse_tls(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+{
+	const char *v = rm__url_option(url, "tls");
+
+	c->tls_policy = c->loopback ? RM__TLS_OPPORTUNISTIC : RM__TLS_REQUIRED;
+	if (v == NULL)
+		return RM_OK;
+	if (strcmp(v, "required") == 0)
+		c->tls_policy = RM__TLS_REQUIRED;
+	else if (strcmp(v, "opportunistic") == 0 && !c->implicit_tls)
+		c->tls_policy = RM__TLS_OPPORTUNISTIC;
+	else if (strcmp(v, "none") == 0 && !c->implicit_tls)
+		c->tls_policy = RM__TLS_NONE;
+	else
+		return fail_opt(err, "tls", c->implicit_tls ?
+		                "smtps:// always uses TLS; only tls=required "
+		                "fits it" :
+		                "expected required, opportunistic or none");
+	return RM_OK;
+}
+
+static int parse_verify(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+{
+	const char *v = rm__url_option(url, "insecure_skip_verify");
+
+	c->verify = 1;
+	if (v == NULL || strcmp(v, "no") == 0)
+		return RM_OK;
+	if (strcmp(v, "yes") != 0)
+		return fail_opt(err, "insecure_skip_verify",
+		                "expected yes or no");
+	c->verify = 0;
+	return RM_OK;
+}
+
+static int parse_seconds(const rm__url *url, const char *name, long *ms,
+                         rm_error *err)
+{
+	const char *v = rm__url_option(url, name);
+	long sec;
+
+	if (v == NULL)
+		return RM_OK;
+	if (rm__parse_long(v, 1, 86400, &sec) != RM_OK)
+		return fail_opt(err, name, "expected whole seconds, 1 to "
+		                "86400");
+	*ms = sec * 1000;
+	return RM_OK;
+}
+
+/* RFC 5321 section 4.1.1.1: a domain or an address literal. */
+static int valid_ehlo(const char *s)
+{
+	size_t i, len = strlen(s);
+
+	if (len == 0 || len > 255)
+		return 0;
+	if (s[0] == '[')
+		return s[len - 1] == ']' &&
+		       strspn(s + 1, "0123456789abcdefABCDEF.:IPv6") ==
+		       len - 2;
+	for (i = 0; i < len; i++) {
+		char ch = s[i];
+
+		if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') ||
+		      (ch >= '0' && ch <= '9') || ch == '-' || ch == '.'))
+			return 0;
+	}
+	return s[0] != '.' && s[0] != '-';
+}
+
+static int parse_ehlo(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+{
+	const char *v = rm__url_option(url, "ehlo");
+
+	if (v == NULL)
+		return RM_OK;
+	if (rm__has_crlf_nul(v, strlen(v)) || !valid_ehlo(v))
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
+		                "ehlo", "the EHLO name must be a domain "
+		                "(letters, digits, '-', '.') or an address "
+		                "literal such as [192.0.2.1]");
+	c->ehlo = rm__strdup(v);
+	return c->ehlo != NULL ? RM_OK : RM_ENOMEM;
+}
+
+static int mech_id(const char *name, size_t len)
+{
+	int i;
+
+	for (i = 0; i < RM__AUTH_COUNT; i++) {
+		if (strlen(rm__auth_names[i]) == len &&
+		    rm__strncaseeq(rm__auth_names[i], name, len))
+			return i;
+	}
+	return -1;
+}
+
+static int parse_auth(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+{
+	const char *p = rm__url_option(url, "auth");
+
+	while (p != NULL && *p != '\0') {
+		size_t len = strcspn(p, ",");
+		int id = mech_id(p, len);
+
+		if (id < 0 || c->auth_count >= RM__AUTH_COUNT)
+			return fail_opt(err, "auth", "expected a list of "
+			                "PLAIN, LOGIN, CRAM-MD5, XOAUTH2");
+		c->auth_order[c->auth_count++] = id;
+		p += len + (p[len] == ',' ? 1 : 0);
+	}
+	return RM_OK;
+}
+
+static int valid_notify(const char *v)
+{
+	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
+	size_t i, len;
+
+	if (strcmp(v, "NEVER") == 0)
+		return 1;
+	while (*v != '\0') {
+		len = strcspn(v, ",");
+		for (i = 0; i < RM__ARRAY_LEN(words); i++) {
+			if (strlen(words[i]) == len &&
+			    strncmp(words[i], v, len) == 0)
+				break;
+		}
+		if (i == RM__ARRAY_LEN(words))
+			return 0;
+		v += len + (v[len] == ',' ? 1 : 0);
+	}
+	return 1;
+}
+
+/* RFC 3461 sections 4.1 and 4.3. */
+static int parse_dsn(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+{
+	const char *notify = rm__url_option(url, "dsn_notify");
+	const char *ret = rm__url_option(url, "dsn_ret");
+
+	if (notify != NULL && (notify[0] == '\0' || !valid_notify(notify)))
+		return fail_opt(err, "dsn_notify", "expected NEVER or a list "
+		                "of SUCCESS, FAILURE, DELAY");
+	if (ret != NULL && strcmp(ret, "FULL") != 0 &&
+	    strcmp(ret, "HDRS") != 0)
+		return fail_opt(err, "dsn_ret", "expected FULL or HDRS");
+	c->dsn_notify = rm__strdup(notify);
+	c->dsn_ret = rm__strdup(ret);
+	if ((notify && !c->dsn_notify) || (ret && !c->dsn_ret))
+		return RM_ENOMEM;
+	return RM_OK;
+}
+
+/* Reads the first line of a file holding a secret. */
+static int read_secret_file(const char *path, char **out, rm_error *err)
+{
+	char buf[SECRET_MAX];
+	FILE *f = fopen(path, "r");
+	size_t n;
+
+	if (f == NULL)
+		return rm__fail(err, RM_EIO, RM_OUTCOME_PERM_PROVIDER,
+		                "password_file", "cannot open password_file "
+		                "%s", path);
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = '\0';
+	n = strcspn(buf, "\r\n");
+	*out = rm__strndup(buf, n);
+	memset(buf, 0, sizeof(buf));
+	return *out != NULL ? RM_OK : RM_ENOMEM;
+}
+
+static int from_env(const char *field, const char *name, char **out,
+                    rm_error *err)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL)
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
+		                field, "environment variable %s (named by "
+		                "%s) is not set", name, field);
+	*out = rm__strdup(v);
+	return *out != NULL ? RM_OK : RM_ENOMEM;
+}
+
+/* The URL wins over rm_transport_opts; at most one URL source. */
+static int pick_password(rm__smtp_cfg *c, const rm_transport *t,
+                         const rm__url *url, rm_error *err)
+{
+	const char *env = rm__url_option(url, "password_env");
+	const char *file = rm__url_option(url, "password_file");
+
+	if ((url->password != NULL) + (env != NULL) + (file != NULL) > 1)
+		return fail_opt(err, "password", "give the password once: in "
+		                "the URL, password_env or password_file");
+	if (env != NULL)
+		return from_env("password_env", env, &c->password, err);
+	if (file != NULL)
+		return read_secret_file(file, &c->password, err);
+	c->password = rm__strdup(url->password != NULL ? url->password :
+	                         t->password);
+	return RM_OK;
+}
+
+static int pick_token(rm__smtp_cfg *c, const rm_transport *t,
+                      const rm__url *url, rm_error *err)
+{
+	const char *env = rm__url_option(url, "token_env");
+	const char *tok = rm__url_option(url, "token");
+
+	if (env != NULL && tok != NULL)
+		return fail_opt(err, "token", "give either token or "
+		                "token_env");
+	if (env != NULL)
+		return from_env("token_env", env, &c->token, err);
+	c->token = rm__strdup(tok != NULL ? tok : t->oauth_token);
+	return RM_OK;
+}
+
+static int check_credentials(rm__smtp_cfg *c, rm_error *err)
+{
+	int rc = check_wire_text(c->user, "user", err);
+
+	if (rc == RM_OK)
+		rc = check_wire_text(c->password, "password", err);
+	if (rc == RM_OK)
+		rc = check_wire_text(c->token, "token", err);
+	if (rc == RM_OK && c->user == NULL &&
+	    (c->password != NULL || c->token != NULL))
+		rc = rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, "user",
+		              "a password or token needs a user name in the "
+		              "URL (smtp://user@host)");
+	return rc;
+}
+
+static int parse_credentials(rm__smtp_cfg *c, const rm_transport *t,
+                             const rm__url *url, rm_error *err)
+{
+	int rc;
+
+	if (url->user != NULL && url->user[0] != '\0') {
+		c->user = rm__strdup(url->user);
+		if (c->user == NULL)
+			return RM_ENOMEM;
+	}
+	rc = pick_password(c, t, url, err);
+	if (rc == RM_OK)
+		rc = pick_token(c, t, url, err);
+	if (rc == RM_OK)
+		rc = check_credentials(c, err);
+	return rc;
+}
+
+static int parse_host(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+{
+	const char *to = rm__url_option(url, "connect_to");
+
+	if (url->host == NULL || url->host[0] == '\0')
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "host",
+		                "the SMTP URL needs a host: %s://host[:port]",
+		                c->implicit_tls ? "smtps" : "smtp");
+	if (to != NULL && (to[0] == '\0' || strpbrk(to, " \r\n") != NULL))
+		return fail_opt(err, "connect_to", "expected an address");
+	c->host = rm__strdup(url->host);
+	c->connect_to = rm__strdup(to);
+	if (c->host == NULL || (to != NULL && c->connect_to == NULL))
+		return RM_ENOMEM;
+	/* Loopback is judged by where the bytes really go. */
+	c->loopback = is_loopback(to != NULL ? to : url->host);
+	c->port = url->port != 0 ? url->port : c->implicit_tls ? 465 : 25;
+	return RM_OK;
+}
+
+static int parse_paths(rm__smtp_cfg *c, const rm_transport *t,
+                       const rm__url *url, rm_error *err)
+{
+	const char *ca = rm__url_option(url, "ca_file");
+
+	c->ca_file = rm__strdup(ca != NULL ? ca : t->ca_file);
+	if (url->path != NULL && strcmp(url->path, "/") != 0 &&
+	    url->path[0] != '\0')
+		return fail_opt(err, "path", "an SMTP URL has no path");
+	return RM_OK;
+}
+
+static int parse_all(rm__smtp_cfg *c, const rm_transport *t,
+                     const rm__url *url, rm_error *err)
+{
+	int rc = parse_host(c, url, err);
+
+	if (rc == RM_OK)
+		rc = parse_tls(c, url, err);
+	if (rc == RM_OK)
+		rc = parse_verify(c, url, err);
+	if (rc == RM_OK)
+		rc = parse_paths(c, t, url, err);
+	if (rc == RM_OK)
+		rc = parse_ehlo(c, url, err);
+	if (rc == RM_OK)
+		rc = parse_seconds(url, "connect_timeout",
+		                   &c->connect_timeout_ms, err);
+	if (rc == RM_OK)
+		rc = parse_seconds(url, "timeout", &c->timeout_ms, err);
+	if (rc == RM_OK)
+		rc = parse_auth(c, url, err);
+	if (rc == RM_OK)
+		rc = parse_dsn(c, url, err);
+	if (rc == RM_OK)
+		rc = parse_credentials(c, t, url, err);
+	return rc;
+}
+
+int rm__smtp_cfg_parse(rm__smtp_cfg *c, const rm_transport *t,
+                       const rm__url *url, rm_error *err)
+{
+	int rc;
+
+	memset(c, 0, sizeof(*c));
+	c->implicit_tls = rm__strcaseeq(url->scheme, "smtps");
+	c->connect_timeout_ms = 30000;
+	rc = parse_all(c, t, url, err);
+	if (rc == RM_ENOMEM)
+		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		              "out of memory reading the SMTP URL");
+	if (rc != RM_OK)
+		rm__smtp_cfg_free(c);
+	return rc;
+}
+
+static void free_secret(char **s)
+{
+	if (*s != NULL)
+		memset(*s, 0, strlen(*s));
+	free(*s);
+	*s = NULL;
+}
+
+void rm__smtp_cfg_free(rm__smtp_cfg *c)
+{
+	free(c->host);
+	free(c->connect_to);
+	free(c->ca_file);
+	free(c->ehlo);
+	free(c->user);
+	free_secret(&c->password);
+	free_secret(&c->token);
+	free(c->dsn_notify);
+	free(c->dsn_ret);
+	memset(c, 0, sizeof(*c));
+}
