@@ -290,6 +290,18 @@ RM_EXTERN int rm_message_set_reproducible(rm_message *msg, int on,
                                           rm_error *err);
 
 /*
+ * How attachment file names are written. By default only the standard
+ * forms: filename= or RFC 2231 filename*= on Content-Disposition and the
+ * same as name= / name*= on Content-Type. With on set, a non-ASCII name
+ * is also written as name="=?UTF-8?...?=" (RFC 2047 words inside a
+ * quoted parameter, which RFC 2047 section 5 forbids but some old
+ * clients read) in place of name*= on Content-Type; Content-Disposition
+ * keeps the RFC 2231 form. Lines stay within 998 octets either way.
+ */
+RM_EXTERN int rm_message_set_compat_filenames(rm_message *msg, int on,
+                                              rm_error *err);
+
+/*
  * Receives the message bytes in order. Return 0 to go on; any other value
  * stops the write, which then fails with RM_ECALLBACK.
  */

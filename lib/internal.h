@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "relaymail.h"
 
@@ -106,6 +107,118 @@ void rm__logf(const rm__log *log, rm_log_level level, const char *fmt, ...)
 int rm__base64_encode(rm__buf *out, const void *data, size_t len);
 int rm__base64_decode(rm__buf *out, const char *text, size_t len);
 
+/*
+ * Base64 for MIME bodies (RFC 2045 section 6.8): lines of exactly 76
+ * characters, each ended by CRLF, the last one shorter. dst must hold
+ * rm__base64_lines_size(len) bytes; returns the bytes written. Callers
+ * that stream feed multiples of 57 bytes so that lines stay whole.
+ */
+size_t rm__base64_lines_size(size_t len);
+size_t rm__base64_lines(char *dst, const unsigned char *src, size_t len);
+
+/* The Content-Transfer-Encoding chosen for a part. */
+typedef enum rm__cte {
+	RM__CTE_7BIT = 0,
+	RM__CTE_QP,
+	RM__CTE_BASE64
+} rm__cte;
+
+const char *rm__cte_name(rm__cte cte);
+
+/*
+ * The cheapest correct encoding of text whose line ends are already CRLF
+ * (rm__crlf_normalize), and of bytes that must come back unchanged.
+ */
+rm__cte rm__choose_text_cte(const char *text, size_t len);
+rm__cte rm__choose_binary_cte(const unsigned char *data, size_t len);
+
+/* Copies text with every CR, LF and CRLF turned into CRLF. */
+int rm__crlf_normalize(const char *text, size_t len, char **out,
+                       size_t *out_len);
+
+/*
+ * Quoted-printable (RFC 2045 section 6.7) as a resumable encoder, so the
+ * writer can fill its own buffer: each call encodes from pos while at
+ * least RM__QP_MIN_ROOM bytes of room are left and returns the bytes put
+ * in dst. CRLF pairs are hard line breaks; every other byte outside
+ * printable ASCII is escaped.
+ */
+#define RM__QP_MIN_ROOM 16
+typedef struct rm__qp {
+	const unsigned char *src;
+	size_t len;
+	size_t pos;
+	size_t col;       /* characters on the current encoded line */
+} rm__qp;
+
+void rm__qp_init(rm__qp *q, const void *src, size_t len);
+size_t rm__qp_encode_some(rm__qp *q, char *dst, size_t room);
+int rm__qp_encode(rm__buf *out, const void *src, size_t len);
+
+/*
+ * Header folding (RFC 5322 section 2.2.3). A header is built as atoms,
+ * each preceded by whitespace where a line may be folded; a fold puts
+ * CRLF before that whitespace. Lines stay within limit octets whenever a
+ * fold point allows it.
+ */
+typedef struct rm__fold {
+	rm__buf *out;
+	size_t line;      /* octets on the current line */
+	size_t limit;     /* 76: RFC 2047 section 2 for lines with words */
+	size_t reserve;   /* octets a caller will add after the next atom */
+	int started;      /* an atom follows the field name */
+} rm__fold;
+
+/* Appends "name:" to out and starts folding after it. */
+int rm__fold_start(rm__fold *f, rm__buf *out, const char *name);
+int rm__fold_atom(rm__fold *f, const char *ws, size_t wslen,
+                  const char *atom, size_t alen);
+/* Appends text to the current line with no fold point before it. */
+int rm__fold_raw(rm__fold *f, const char *text);
+int rm__fold_end(rm__fold *f);   /* appends the final CRLF */
+
+/*
+ * Unstructured text (RFC 5322 section 3.2.5): plain words stay as they
+ * are; words with non-ASCII, words that look like encoded-words and
+ * words longer than long_word become RFC 2047 encoded-words, adjacent
+ * ones merged into one run so the spaces between them survive.
+ */
+int rm__fold_text(rm__fold *f, const char *text, size_t len,
+                  size_t long_word);
+
+/* A display name as a phrase: atoms, a quoted-string or encoded-words. */
+int rm__fold_phrase(rm__fold *f, const char *name);
+
+/*
+ * Encodes all of text as RFC 2047 words of at most 75 characters, never
+ * splitting a UTF-8 sequence, Q or B whichever is shorter. prefix sticks
+ * to the first word and suffix to the last (for quoted parameters).
+ */
+int rm__fold_words(rm__fold *f, const char *text, size_t len,
+                   const char *prefix, const char *suffix);
+
+/*
+ * Appends "; attr=value" as a MIME parameter: a quoted-string when it
+ * fits, else RFC 2231 continuations (attr*0=...), percent-encoded UTF-8
+ * (attr*=utf-8''...) when the value is not ASCII (RFC 2231 sections 3,
+ * 4 and 7).
+ */
+int rm__fold_param(rm__fold *f, const char *attr, const char *value);
+
+/*
+ * The RFC 5322 section 3.3 date-time in English whatever the locale,
+ * such as "Tue, 2 Jan 2024 03:04:05 +0000". out holds at least 40 bytes.
+ */
+int rm__format_date(char *out, size_t size, time_t when, int offset_min);
+
+/*
+ * Checks text going into a header: valid UTF-8, no CR, LF, NUL or other
+ * control character, no U+0085, U+2028 or U+2029 (which some readers
+ * take as line breaks). Fails with RM_EINVAL naming field.
+ */
+int rm__check_header_text(const char *text, size_t len, const char *field,
+                          rm_error *err);
+
 /* ---------------------------------------------------------------------- */
 /* Addresses (address.c)                                                  */
 /* ---------------------------------------------------------------------- */
@@ -144,6 +257,19 @@ int rm__address_parse_one(const char *addr, const char *name,
  * UTF-8 when smtputf8 is set, else as A-labels.
  */
 int rm__mailbox_addr_spec(const rm__mailbox *mb, int smtputf8, rm__buf *out);
+
+/* Deep copy of src into *dst; fails only for lack of memory. */
+int rm__mailbox_copy(rm__mailbox *dst, const rm__mailbox *src);
+
+/* 1 if the two mailboxes are the same address: exact local part, domain
+ * compared without regard to case. */
+int rm__mailbox_same(const rm__mailbox *a, const rm__mailbox *b);
+
+/* Frees an array from rm__address_parse_list and its mailboxes. */
+void rm__mailbox_free_array(rm__mailbox *mbs, size_t count);
+
+/* 1 if s is an RFC 5322 dot-atom-text made of ASCII atext. */
+int rm__is_dot_atom(const char *s, size_t len);
 
 /* ---------------------------------------------------------------------- */
 /* Message internals used by transports (message.c, writer.c)             */

@@ -1,0 +1,373 @@
+/*
+ * Transfer encodings for message bodies and checks shared by the
+ * header encoders.
+ *
+ * Standards: RFC 2045 (sections 2.7, 6.7 quoted-printable, 6.8 base64),
+ * RFC 4648 (base64 alphabet), RFC 5322 section 2.1.1 (998-octet lines).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include <mbedtls/base64.h>
+
+#include "internal.h"
+
+/* RFC 5322 section 2.1.1: at most 998 octets before the CRLF. */
+#define LINE_MAX_OCTETS 998
+
+/* A marker every boundary the writer makes starts with, see writer.c. */
+#define BOUNDARY_MARK "=_rm"
+
+static const char b64_alphabet[] =
+	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+static const char hex_upper[] = "0123456789ABCDEF";
+
+/* Encodes len (at most 57) bytes as one unbroken run; returns its size. */
+static size_t b64_run(char *dst, const unsigned char *src, size_t len)
+{
+	char *d = dst;
+
+	while (len >= 3) {
+		uint32_t v = (uint32_t)src[0] << 16 | (uint32_t)src[1] << 8 |
+		             src[2];
+
+		d[0] = b64_alphabet[v >> 18];
+		d[1] = b64_alphabet[(v >> 12) & 63];
+		d[2] = b64_alphabet[(v >> 6) & 63];
+		d[3] = b64_alphabet[v & 63];
+		d += 4;
+		src += 3;
+		len -= 3;
+	}
+	if (len > 0) {
+		uint32_t v = (uint32_t)src[0] << 16;
+
+		if (len == 2)
+			v |= (uint32_t)src[1] << 8;
+		d[0] = b64_alphabet[v >> 18];
+		d[1] = b64_alphabet[(v >> 12) & 63];
+		d[2] = len == 2 ? b64_alphabet[(v >> 6) & 63] : '=';
+		d[3] = '=';
+		d += 4;
+	}
+	return (size_t)(d - dst);
+}
+
+int rm__base64_encode(rm__buf *out, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	char block[4096];
+
+	/* 3072 input bytes make exactly 4096 characters. */
+	while (len > 0) {
+		size_t n = len > 3072 ? 3072 : len;
+		int rc = rm__buf_append(out, block, b64_run(block, p, n));
+
+		if (rc != RM_OK)
+			return rc;
+		p += n;
+		len -= n;
+	}
+	return rm__buf_append(out, "", 0);
+}
+
+int rm__base64_decode(rm__buf *out, const char *text, size_t len)
+{
+	size_t need = 0;
+	unsigned char *tmp;
+	int rc;
+
+	/* mbedTLS checks the alphabet and the padding for us. */
+	mbedtls_base64_decode(NULL, 0, &need, (const unsigned char *)text,
+	                      len);
+	tmp = malloc(need + 1);
+	if (tmp == NULL)
+		return RM_ENOMEM;
+	if (mbedtls_base64_decode(tmp, need + 1, &need,
+	                          (const unsigned char *)text, len) != 0) {
+		free(tmp);
+		return RM_EINVAL;
+	}
+	rc = rm__buf_append(out, tmp, need);
+	free(tmp);
+	return rc;
+}
+
+size_t rm__base64_lines_size(size_t len)
+{
+	size_t lines = (len + 56) / 57;
+
+	return (len + 2) / 3 * 4 + lines * 2;
+}
+
+size_t rm__base64_lines(char *dst, const unsigned char *src, size_t len)
+{
+	char *d = dst;
+
+	/* 57 input bytes give one 76-character line (RFC 2045 6.8). */
+	while (len > 0) {
+		size_t n = len > 57 ? 57 : len;
+
+		d += b64_run(d, src, n);
+		*d++ = '\r';
+		*d++ = '\n';
+		src += n;
+		len -= n;
+	}
+	return (size_t)(d - dst);
+}
+
+const char *rm__cte_name(rm__cte cte)
+{
+	switch (cte) {
+	case RM__CTE_7BIT:
+		return "7bit";
+	case RM__CTE_QP:
+		return "quoted-printable";
+	case RM__CTE_BASE64:
+		return "base64";
+	}
+	return "base64";
+}
+
+int rm__crlf_normalize(const char *text, size_t len, char **out,
+                       size_t *out_len)
+{
+	size_t i, n = 0;
+	char *d;
+
+	/* Worst case every byte is a bare CR or LF and doubles. */
+	if (len > (SIZE_MAX - 1) / 2)
+		return RM_ELIMIT;
+	d = malloc(len * 2 + 1);
+	if (d == NULL)
+		return RM_ENOMEM;
+	for (i = 0; i < len; i++) {
+		if (text[i] == '\r' || text[i] == '\n') {
+			if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+				i++;
+			d[n++] = '\r';
+			d[n++] = '\n';
+		} else {
+			d[n++] = text[i];
+		}
+	}
+	d[n] = '\0';
+	*out = d;
+	*out_len = n;
+	return RM_OK;
+}
+
+/* What a scan of a part's bytes found. */
+typedef struct scan {
+	size_t high;        /* bytes >= 0x80 */
+	size_t longest;     /* longest line, CRLF excluded */
+	int nul;            /* a NUL byte (RFC 2045 2.7 forbids it in 7bit) */
+	int bare;           /* a CR or LF that is not part of a CRLF */
+	int marker;         /* the boundary marker occurs */
+} scan;
+
+static void scan_bytes(const unsigned char *p, size_t len, scan *s)
+{
+	size_t i, line = 0;
+
+	memset(s, 0, sizeof(*s));
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
+			if (line > s->longest)
+				s->longest = line;
+			line = 0;
+			i++;
+			continue;
+		}
+		if (p[i] == '\r' || p[i] == '\n')
+			s->bare = 1;
+		else if (p[i] == '\0')
+			s->nul = 1;
+		else if (p[i] >= 0x80)
+			s->high++;
+		line++;
+	}
+	if (line > s->longest)
+		s->longest = line;
+	s->marker = memmem(p, len, BOUNDARY_MARK, strlen(BOUNDARY_MARK)) != NULL;
+}
+
+static int scan_is_7bit(const scan *s)
+{
+	return s->high == 0 && !s->nul && !s->bare && !s->marker &&
+	       s->longest <= LINE_MAX_OCTETS;
+}
+
+rm__cte rm__choose_text_cte(const char *text, size_t len)
+{
+	scan s;
+	size_t qp, b64;
+
+	scan_bytes((const unsigned char *)text, len, &s);
+	if (scan_is_7bit(&s))
+		return RM__CTE_7BIT;
+
+	/* Quoted-printable costs 3 octets per escaped byte, base64 4/3 per
+	 * byte: take the smaller, quoted-printable on a tie since it stays
+	 * readable. */
+	qp = len + 2 * s.high;
+	b64 = (len + 2) / 3 * 4;
+	return qp <= b64 ? RM__CTE_QP : RM__CTE_BASE64;
+}
+
+rm__cte rm__choose_binary_cte(const unsigned char *data, size_t len)
+{
+	scan s;
+
+	scan_bytes(data, len, &s);
+	return scan_is_7bit(&s) ? RM__CTE_7BIT : RM__CTE_BASE64;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Quoted-printable, RFC 2045 section 6.7                                 */
+/* ---------------------------------------------------------------------- */
+
+/* The longest encoded line, the soft-break "=" excluded (rule 5). */
+#define QP_LINE 75
+
+void rm__qp_init(rm__qp *q, const void *src, size_t len)
+{
+	q->src = src;
+	q->len = len;
+	q->pos = 0;
+	q->col = 0;
+}
+
+/* 1 if the byte at i is a CR that starts a CRLF hard line break. */
+static int qp_at_crlf(const rm__qp *q, size_t i)
+{
+	return i + 1 < q->len && q->src[i] == '\r' && q->src[i + 1] == '\n';
+}
+
+/*
+ * 1 if the byte at pos may stay literal: printable ASCII but "=" (rule 2),
+ * white space not ending a line (rule 3), and not a "." starting a line,
+ * which SMTP would otherwise have to dot-stuff (RFC 5321 4.5.2).
+ */
+static int qp_literal(const rm__qp *q, size_t pos, size_t col)
+{
+	unsigned char c = q->src[pos];
+
+	if (c == ' ' || c == '\t')
+		return pos + 1 < q->len && !qp_at_crlf(q, pos + 1);
+	if (c == '.' && col == 0)
+		return 0;
+	return c >= 33 && c <= 126 && c != '=';
+}
+
+size_t rm__qp_encode_some(rm__qp *q, char *dst, size_t room)
+{
+	char *d = dst;
+
+	while (q->pos < q->len && (size_t)(d - dst) + RM__QP_MIN_ROOM <= room) {
+		size_t i = q->pos;
+		int lit;
+
+		if (qp_at_crlf(q, i)) {
+			*d++ = '\r';
+			*d++ = '\n';
+			q->col = 0;
+			q->pos += 2;
+			continue;
+		}
+		lit = qp_literal(q, i, q->col);
+		if (q->col + (lit ? 1 : 3) > QP_LINE) {
+			memcpy(d, "=\r\n", 3);
+			d += 3;
+			q->col = 0;
+			lit = qp_literal(q, i, 0);
+		}
+		if (lit) {
+			*d++ = (char)q->src[i];
+		} else {
+			*d++ = '=';
+			*d++ = hex_upper[q->src[i] >> 4];
+			*d++ = hex_upper[q->src[i] & 15];
+		}
+		q->col += lit ? 1 : 3;
+		q->pos++;
+	}
+	return (size_t)(d - dst);
+}
+
+int rm__qp_encode(rm__buf *out, const void *src, size_t len)
+{
+	char block[4096];
+	rm__qp q;
+
+	rm__qp_init(&q, src, len);
+	while (q.pos < q.len) {
+		size_t n = rm__qp_encode_some(&q, block, sizeof(block));
+		int rc = rm__buf_append(out, block, n);
+
+		if (rc != RM_OK)
+			return rc;
+	}
+	return rm__buf_append(out, "", 0);
+}
+
+/* ---------------------------------------------------------------------- */
+/* Header text checks                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* The code point of the valid UTF-8 sequence at p, and its length. */
+static uint32_t utf8_decode(const unsigned char *p, size_t *n)
+{
+	if (p[0] < 0x80) {
+		*n = 1;
+		return p[0];
+	}
+	if (p[0] < 0xE0) {
+		*n = 2;
+		return (uint32_t)(p[0] & 0x1F) << 6 | (p[1] & 0x3F);
+	}
+	if (p[0] < 0xF0) {
+		*n = 3;
+		return (uint32_t)(p[0] & 0x0F) << 12 |
+		       (uint32_t)(p[1] & 0x3F) << 6 | (p[2] & 0x3F);
+	}
+	*n = 4;
+	return (uint32_t)(p[0] & 0x07) << 18 | (uint32_t)(p[1] & 0x3F) << 12 |
+	       (uint32_t)(p[2] & 0x3F) << 6 | (p[3] & 0x3F);
+}
+
+static int is_line_breaking(uint32_t cp)
+{
+	return cp == 0x85 || cp == 0x2028 || cp == 0x2029;
+}
+
+int rm__check_header_text(const char *text, size_t len, const char *field,
+                          rm_error *err)
+{
+	const unsigned char *p = (const unsigned char *)text;
+	size_t i = 0, n;
+
+	if (rm__has_crlf_nul(text, len))
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
+		                "%s contains CR, LF or NUL; line breaks are "
+		                "refused in header fields (RFC 5322 2.2)",
+		                field);
+	if (!rm__utf8_valid(text, len))
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
+		                "%s is not valid UTF-8", field);
+
+	while (i < len) {
+		uint32_t cp = utf8_decode(p + i, &n);
+
+		if ((cp < 0x20 && cp != '\t') || cp == 0x7F ||
+		    is_line_breaking(cp))
+			return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
+			                "%s contains the control character "
+			                "U+%04X at byte %zu", field,
+			                (unsigned)cp, i);
+		i += n;
+	}
+	return RM_OK;
+}

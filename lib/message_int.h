@@ -1,0 +1,86 @@
+/*
+ * The message model shared by message.c (the setters) and writer.c (the
+ * serialiser). Nothing outside those files and mimetypes.c includes it.
+ */
+#ifndef RM_MESSAGE_INT_H
+#define RM_MESSAGE_INT_H
+
+#include <time.h>
+
+#include "internal.h"
+
+/* A list of parsed mailboxes. */
+typedef struct rm__mblist {
+	rm__mailbox *items;
+	size_t count;
+} rm__mblist;
+
+/* A text or HTML body: CRLF line ends, with its transfer encoding. */
+typedef struct rm__body {
+	char *data;       /* NULL when unset */
+	size_t len;
+	rm__cte cte;
+} rm__body;
+
+/* An attachment or inline part. */
+typedef struct rm__part {
+	char *filename;       /* UTF-8 name shown, never NULL */
+	char *content_type;   /* "type/subtype" */
+	char *content_id;     /* without angle brackets; NULL: attachment */
+	char *path;           /* streamed from this file, or NULL */
+	unsigned char *data;  /* or held in memory */
+	size_t len;
+	rm__cte cte;
+} rm__part;
+
+typedef struct rm__header {
+	char *name;
+	char *value;
+} rm__header;
+
+/* Where the Message-ID comes from. */
+typedef enum rm__msgid_kind {
+	RM__MSGID_NONE = 0,   /* not made yet */
+	RM__MSGID_CALLER,     /* rm_message_set_message_id */
+	RM__MSGID_MADE        /* made by the library, kept for retries */
+} rm__msgid_kind;
+
+struct rm_message {
+	rm__mblist from;          /* at most one mailbox */
+	rm__mblist sender;        /* at most one mailbox */
+	rm__mblist to, cc, bcc, reply_to;
+	rm__mailbox *envelope_from;   /* NULL: Sender, else From */
+
+	char *subject;
+	int date_set;
+	time_t date;
+	int date_offset;          /* minutes east of UTC */
+	char *message_id;         /* with angle brackets */
+	rm__msgid_kind msgid_kind;
+	char *in_reply_to;        /* with angle brackets */
+	char **references;
+	size_t reference_count;
+	rm__header *headers;
+	size_t header_count;
+
+	rm__body text, html;
+	rm__part *parts;
+	size_t part_count;
+
+	int reproducible;
+	int compat_filenames;
+};
+
+/* The content type for a file name's extension (mimetypes.c). */
+const char *rm__mime_type_for_name(const char *name);
+
+/* Makes the Message-ID if there is none yet; needs a From. */
+int rm__message_ensure_id(rm_message *msg, rm_error *err);
+
+/* Checks that path is a regular file this process can open. */
+int rm__check_readable(const char *path, const char *field, rm_error *err);
+
+/* Checks that the message has a From, a recipient and some content. */
+int rm__message_check_complete(const rm_message *msg, rm_error *err);
+
+#endif /* RM_MESSAGE_INT_H */
