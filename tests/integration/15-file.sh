@@ -1,0 +1,72 @@
+#!/bin/bash
+# The file transport and relaymail-send's local modes: --dump and
+# file://DIR give a message that both parsers read back field by field;
+# errors give the documented exit statuses and clear messages.
+source "$(dirname "$0")/lib/common.sh"
+source "$itlib/fixture.sh"
+
+it_init 15-file
+unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN
+fixture_make "$work/fx"
+send="$bin/relaymail-send"
+
+check "dump: --dump writes the message to stdout" \
+	sh -c '"$@" >"'"$work/dump.eml"'"' sh "$send" --dump "${fixture_args[@]}"
+check_parsed "dump" "$work/dump.eml" "$work/fx/expected.json"
+
+mkdir -p "$work/out"
+check_status "file: file://DIR exits 0" 0 \
+	"$send" --url "file://$work/out" "${fixture_args[@]}"
+files=("$work/out"/*.eml)
+if [ "${#files[@]}" -eq 1 ] && [ -s "${files[0]}" ]; then
+	ok "file: exactly one .eml file appeared"
+	check_parsed "file" "${files[0]}" "$work/fx/expected.json"
+	check_grep "file: the queue id is the file name" \
+		"queue id $(basename "${files[0]}")" "$last_output"
+else
+	not_ok "file: exactly one .eml file appeared"
+fi
+
+RELAYMAIL_URL="file://$work/out" check_status \
+	"file: RELAYMAIL_URL is used without --url" 0 \
+	"$send" --from a@example.com --to b@example.com --text hi
+check_grep "file: two messages, two distinct files" '^2$' \
+	"$(find "$work/out" -name '*.eml' | wc -l)"
+check_grep "file: no temporary file is left behind" '^0$' \
+	"$(find "$work/out" -name '.*' -type f | wc -l)"
+
+check_status "missing folder: exits 69" 69 \
+	"$send" --url "file://$work/nowhere" --from a@example.com \
+	--to b@example.com --text hi
+check_grep "missing folder: the error names the path" \
+	"$work/nowhere" "$last_output"
+
+check_status "usage: no --from is a usage error (64)" 64 \
+	"$send" --url "file://$work/out" --to b@example.com --text hi
+check_status "usage: no transport is a usage error (64)" 64 \
+	"$send" --from a@example.com --to b@example.com --text hi
+check_status "usage: an unknown option is a usage error (64)" 64 \
+	"$send" --frmo a@example.com
+check_status "usage: an unknown scheme is a usage error (64)" 64 \
+	"$send" --url "gopher://x" --from a@example.com --to b@example.com \
+	--text hi
+
+check_status "data: a bad address is bad data (65)" 65 \
+	"$send" --url "file://$work/out" --from a@example.com \
+	--to "not an address" --text hi
+check_grep "data: the error names the field" '\[to' "$last_output"
+check_status "data: CR/LF in the subject is refused (65)" 65 \
+	"$send" --url "file://$work/out" --from a@example.com \
+	--to b@example.com --text hi --subject $'Hi\r\nBcc: victim@example.org'
+check_status "data: a missing attachment is unreadable input (66)" 66 \
+	"$send" --url "file://$work/out" --from a@example.com \
+	--to b@example.com --text hi --attach "$work/no-such-file"
+check_grep "data: the error names the missing file" 'no-such-file' \
+	"$last_output"
+
+check_status "check: --check on file:// describes the folder" 0 \
+	"$send" --check --url "file://$work/out"
+check_status "version: --version exits 0" 0 "$send" --version
+check_status "help: --help exits 0" 0 "$send" --help
+
+it_finish
