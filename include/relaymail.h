@@ -354,6 +354,13 @@ RM_EXTERN const char *rm_result_message_id(const rm_result *result);
 /* The name of the transport that gave the final answer, such as "smtp". */
 RM_EXTERN const char *rm_result_transport(const rm_result *result);
 
+/*
+ * How long the server asked the caller to wait before trying again, in
+ * milliseconds (from Retry-After, a rate-limit reset or the like), or 0
+ * when it gave no hint.
+ */
+RM_EXTERN long long rm_result_retry_after_ms(const rm_result *result);
+
 /* What happened to one envelope recipient. */
 typedef struct rm_recipient_status {
 	const char *address;        /* as sent in the envelope */

@@ -322,6 +322,8 @@ void rm__result_reset(rm_result *r);
 int rm__result_set_final(rm_result *r, rm_outcome outcome, int reply_code,
                          const char *enhanced, const char *text);
 void rm__result_set_http_status(rm_result *r, int status);
+/* The wait the server asked for before a retry (Retry-After, 421), ms. */
+void rm__result_set_retry_after(rm_result *r, long long ms);
 int rm__result_set_queue_id(rm_result *r, const char *id);
 int rm__result_set_message_id(rm_result *r, const char *id);
 int rm__result_set_transport(rm_result *r, const char *name);

@@ -22,6 +22,7 @@ struct rm_result {
 	int reply_code;
 	char enhanced[16];
 	int http_status;
+	long long retry_after_ms;
 	char *text;
 	char *queue_id;
 	char *message_id;
@@ -71,6 +72,7 @@ void rm__result_reset(rm_result *r)
 	r->outcome = RM_OUTCOME_NONE;
 	r->reply_code = 0;
 	r->http_status = 0;
+	r->retry_after_ms = 0;
 	r->enhanced[0] = '\0';
 }
 
@@ -112,6 +114,11 @@ int rm__result_set_final(rm_result *r, rm_outcome outcome, int reply_code,
 void rm__result_set_http_status(rm_result *r, int status)
 {
 	r->http_status = status;
+}
+
+void rm__result_set_retry_after(rm_result *r, long long ms)
+{
+	r->retry_after_ms = ms > 0 ? ms : 0;
 }
 
 int rm__result_set_queue_id(rm_result *r, const char *id)
@@ -236,6 +243,11 @@ const char *rm_result_message_id(const rm_result *r)
 const char *rm_result_transport(const rm_result *r)
 {
 	return r != NULL ? or_empty(r->transport) : "";
+}
+
+long long rm_result_retry_after_ms(const rm_result *r)
+{
+	return r != NULL ? r->retry_after_ms : 0;
 }
 
 size_t rm_result_recipient_count(const rm_result *r)
