@@ -202,8 +202,8 @@ static int ew_room(rm__fold *f, size_t extra, size_t *room)
 	return RM_OK;
 }
 
-int rm__fold_words(rm__fold *f, const char *text, size_t len,
-                   const char *prefix, const char *suffix)
+int rm__fold_words(rm__fold *f, const char *ws, const char *text,
+                   size_t len, const char *prefix, const char *suffix)
 {
 	const unsigned char *p = (const unsigned char *)text;
 	size_t pos = 0, plen = strlen(prefix), slen = strlen(suffix);
@@ -229,7 +229,8 @@ int rm__fold_words(rm__fold *f, const char *text, size_t len,
 			memcpy(word + n, suffix, slen);
 			n += slen;
 		}
-		rc = rm__fold_atom(f, " ", 1, word, n);
+		rc = rm__fold_atom(f, ws, 1, word, n);
+		ws = " ";
 	}
 	return rc;
 }
@@ -305,9 +306,11 @@ int rm__fold_text(rm__fold *f, const char *text, size_t len,
 			/* One separator stays outside; extra white space goes
 			 * into the word so that decoding keeps it (2047 6.2). */
 			size_t from = first ? start : i + 1;
+			const char *sep = !first && text[i] == '\t' ? "\t" : " ";
 
 			end = run_end(text, len, end, long_word);
-			rc = rm__fold_words(f, text + from, end - from, "", "");
+			rc = rm__fold_words(f, sep, text + from, end - from, "",
+			                    "");
 		} else if (first) {
 			rc = rm__fold_atom(f, " ", 1, text + start, end - start);
 		} else {
@@ -419,12 +422,12 @@ int rm__fold_phrase(rm__fold *f, const char *name)
 	if (phrase_is_atoms(name, len) && !has_long_word(name, len, EW_MAX))
 		return fold_split(f, name, len);
 	if (has_high(name, len))
-		return rm__fold_words(f, name, len, "", "");
+		return rm__fold_words(f, " ", name, len, "", "");
 
 	rm__buf_init(&q, 4 * len + 16);
 	rc = quote_string(&q, name, len);
 	if (rc == RM_OK && has_long_word(q.data, q.len, EW_MAX))
-		rc = rm__fold_words(f, name, len, "", "");
+		rc = rm__fold_words(f, " ", name, len, "", "");
 	else if (rc == RM_OK)
 		rc = fold_split(f, q.data, q.len);
 	rm__buf_free(&q);

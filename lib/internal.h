@@ -191,11 +191,12 @@ int rm__fold_phrase(rm__fold *f, const char *name);
 
 /*
  * Encodes all of text as RFC 2047 words of at most 75 characters, never
- * splitting a UTF-8 sequence, Q or B whichever is shorter. prefix sticks
- * to the first word and suffix to the last (for quoted parameters).
+ * splitting a UTF-8 sequence, Q or B whichever is shorter. ws (one
+ * SP or HTAB) goes before the first word; prefix sticks to the first
+ * word and suffix to the last (for quoted parameters).
  */
-int rm__fold_words(rm__fold *f, const char *text, size_t len,
-                   const char *prefix, const char *suffix);
+int rm__fold_words(rm__fold *f, const char *ws, const char *text,
+                   size_t len, const char *prefix, const char *suffix);
 
 /*
  * Appends "; attr=value" as a MIME parameter: a quoted-string when it

@@ -483,7 +483,8 @@ static int part_type(writer *w, rm__fold *f, const rm__part *p)
 		return rm__fold_param(f, "name", p->filename);
 	rc = rm__fold_raw(f, ";");
 	if (rc == RM_OK)
-		rc = rm__fold_words(f, p->filename, len, "name=\"", "\"");
+		rc = rm__fold_words(f, " ", p->filename, len, "name=\"",
+		                    "\"");
 	return rc;
 }
 
