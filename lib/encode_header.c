@@ -425,9 +425,13 @@ int rm__fold_phrase(rm__fold *f, const char *name)
 		return rm__fold_words(f, " ", name, len, "", "");
 
 	rm__buf_init(&q, 4 * len + 16);
+	/* A quoted-string is folded inside only when it cannot fit on a
+	 * line: some readers mishandle folds within quotes. */
 	rc = quote_string(&q, name, len);
 	if (rc == RM_OK && has_long_word(q.data, q.len, EW_MAX))
 		rc = rm__fold_words(f, " ", name, len, "", "");
+	else if (rc == RM_OK && q.len < f->limit)
+		rc = rm__fold_atom(f, " ", 1, q.data, q.len);
 	else if (rc == RM_OK)
 		rc = fold_split(f, q.data, q.len);
 	rm__buf_free(&q);
