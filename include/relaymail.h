@@ -326,6 +326,34 @@ RM_EXTERN int rm_message_write_mem(rm_message *msg, char **out, size_t *len,
 RM_EXTERN void rm_free(void *ptr);
 
 /* ---------------------------------------------------------------------- */
+/* Raw messages                                                           */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Creates a message from bytes built elsewhere (RFC 5322: header fields,
+ * an empty line, the body), to be sent as they are. Only what the
+ * envelope needs is parsed: the addresses of From, Sender, To, Cc and
+ * Bcc (groups such as "undisclosed-recipients:;" are allowed). Bcc
+ * fields are removed, line ends become CRLF, a leading mbox "From " line
+ * is dropped, and a Date or Message-ID the bytes lack is added when the
+ * message is written. The Message-ID the bytes carry is kept.
+ *
+ * On such a message rm_message_add_to, _add_cc and _add_bcc change only
+ * the envelope, as do rm_message_clear_recipients and
+ * rm_message_set_envelope_from; the other setters do not change the
+ * bytes. Fails with RM_EINVAL when an address field does not parse,
+ * naming it ("from", "to", ...). *out is freed with rm_message_free.
+ */
+RM_EXTERN int rm_message_new_raw(rm_message **out, const void *data,
+                                 size_t len, rm_error *err);
+
+/*
+ * Removes every To, Cc and Bcc recipient, so that the envelope can be
+ * given anew (for a raw message the header bytes stay as they were).
+ */
+RM_EXTERN int rm_message_clear_recipients(rm_message *msg, rm_error *err);
+
+/* ---------------------------------------------------------------------- */
 /* Results                                                                */
 /* ---------------------------------------------------------------------- */
 

@@ -85,6 +85,7 @@ static void free_content(rm_message *msg)
 	free(msg->parts);
 	free(msg->text.data);
 	free(msg->html.data);
+	free(msg->raw);
 }
 
 void rm_message_free(rm_message *msg)
@@ -670,7 +671,7 @@ int rm__message_check_complete(const rm_message *msg, rm_error *err)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "to",
 		                "the message has no recipient (To, Cc or Bcc)");
 	if (msg->text.data == NULL && msg->html.data == NULL &&
-	    msg->part_count == 0)
+	    msg->part_count == 0 && msg->raw == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "body",
 		                "the message has no text, HTML or attachment");
 	return RM_OK;

@@ -69,6 +69,15 @@ struct rm_message {
 
 	int reproducible;
 	int compat_filenames;
+
+	/* A raw message (message_raw.c): the bytes to send, Bcc removed,
+	 * CRLF line ends; NULL for a message the writer renders. */
+	char *raw;
+	size_t raw_len;
+	size_t raw_head_len;      /* where the header section's empty line
+	                             starts: missing fields go there */
+	int raw_has_date;
+	int raw_has_msgid;
 };
 
 /* The content type for a file name's extension (mimetypes.c). */
@@ -82,5 +91,10 @@ int rm__check_readable(const char *path, const char *field, rm_error *err);
 
 /* Checks that the message has a From, a recipient and some content. */
 int rm__message_check_complete(const rm_message *msg, rm_error *err);
+
+/* Writes a raw message's bytes, adding a missing Date and Message-ID
+ * (message_raw.c). The caller has checked the message. */
+int rm__raw_write(rm_message *msg, rm_write_fn write, void *user,
+                  rm_error *err);
 
 #endif /* RM_MESSAGE_INT_H */
