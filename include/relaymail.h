@@ -354,6 +354,29 @@ RM_EXTERN int rm_message_new_raw(rm_message **out, const void *data,
 RM_EXTERN int rm_message_clear_recipients(rm_message *msg, rm_error *err);
 
 /* ---------------------------------------------------------------------- */
+/* Tags and metadata                                                      */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * A tag (a category) for the provider's statistics and webhooks: SendGrid
+ * categories, Mailgun o:tag, Postmark Tag (one only). Tags are UTF-8 text
+ * without control characters, at most 255 bytes; adding one twice keeps
+ * one. Transports without tags (SMTP, file, SES, SMTP2GO) ignore them.
+ */
+RM_EXTERN int rm_message_add_tag(rm_message *msg, const char *tag,
+                                 rm_error *err);
+
+/*
+ * A key/value pair carried with the message to the provider's webhooks:
+ * SendGrid custom_args, Mailgun v: variables, Postmark Metadata, SES
+ * EmailTags. Setting a key again replaces its value; value NULL removes
+ * the key. Keys are 1 to 128 bytes of printable ASCII other than '"',
+ * values UTF-8 text without control characters, at most 1000 bytes.
+ */
+RM_EXTERN int rm_message_set_metadata(rm_message *msg, const char *key,
+                                      const char *value, rm_error *err);
+
+/* ---------------------------------------------------------------------- */
 /* Results                                                                */
 /* ---------------------------------------------------------------------- */
 
@@ -438,6 +461,11 @@ typedef struct rm_transport_opts {
  *   file://DIR     writes each message as DIR/<unique>.eml, atomically
  *   smtp://[user[:pass]@]host[:port][?options]   SMTP with STARTTLS
  *   smtps://...    SMTP over implicit TLS
+ *   sendgrid://KEY@default[?region=eu]    SendGrid v3 mail send
+ *   mailgun://KEY@DOMAIN[?region=eu]      Mailgun, raw MIME
+ *   ses://ACCESS:SECRET@REGION            Amazon SES v2, raw MIME
+ *   postmark://TOKEN@default              Postmark email API
+ *   smtp2go://KEY@default                 SMTP2GO, raw MIME
  *
  * docs/urls.md lists every option. Opening checks the URL and the options
  * but does not connect: the first send (or rm_transport_check) does.
@@ -477,6 +505,23 @@ typedef struct rm_check_info {
  */
 RM_EXTERN int rm_transport_check(rm_transport *transport,
                                  rm_check_info *info, rm_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Amazon SES helpers                                                     */
+/* ---------------------------------------------------------------------- */
+
+/* Room for an SES SMTP password: 44 characters and the NUL. */
+#define RM_SES_SMTP_PASSWORD_SIZE 45
+
+/*
+ * Derives the SES SMTP password for region (such as "eu-west-1") from an
+ * IAM secret access key, as AWS documents it, into out (size bytes, at
+ * least RM_SES_SMTP_PASSWORD_SIZE). The SMTP user name is the access key
+ * id. Never use temporary (session) credentials for this.
+ */
+RM_EXTERN int rm_ses_smtp_password(const char *secret_key,
+                                   const char *region, char *out,
+                                   size_t size, rm_error *err);
 
 #ifdef __cplusplus
 }

@@ -410,4 +410,115 @@ int rm__url_check_unused(const rm__url *url, rm_error *err);
 /* Parses a non-negative integer option value within [min, max]. */
 int rm__parse_long(const char *text, long min, long max, long *out);
 
+/* ---------------------------------------------------------------------- */
+/* HTTP API backends: SigV4 (sigv4.c), HTTP layer (http.c), helpers      */
+/* (http_util.c)                                                          */
+/* ---------------------------------------------------------------------- */
+
+extern const rm__backend rm__backend_sendgrid;
+extern const rm__backend rm__backend_mailgun;
+extern const rm__backend rm__backend_ses;
+extern const rm__backend rm__backend_postmark;
+extern const rm__backend rm__backend_smtp2go;
+
+/* One request header, borrowed strings. */
+typedef struct rm__http_header {
+	const char *name;
+	const char *value;
+} rm__http_header;
+
+/* The credentials and scope of a SigV4 signature. */
+typedef struct rm__sigv4_key {
+	const char *access_key;
+	const char *secret_key;
+	const char *token;      /* session token, signed when set */
+	const char *region;
+	const char *service;
+} rm__sigv4_key;
+
+/* A request to sign. path is decoded (as in a request line); query is
+ * the part after '?' as sent, or NULL. */
+typedef struct rm__sigv4_request {
+	const char *method;
+	const char *path;
+	const char *query;
+	const rm__http_header *headers;
+	size_t header_count;
+	const void *body;
+	size_t body_len;
+	time_t when;
+	int normalize_path;        /* remove dot and empty segments */
+	int content_sha256_header; /* sign x-amz-content-sha256 too */
+} rm__sigv4_request;
+
+/* "YYYYMMDDTHHMMSSZ" for when. */
+void rm__sigv4_amz_date(time_t when, char out[17]);
+/* Lowercase hex SHA-256 of data. */
+int rm__sha256_hex(const void *data, size_t len, char out[65]);
+/* The canonical request; signed_headers (may be NULL) gets "a;b;c". The
+ * signer adds x-amz-date and, with a token, x-amz-security-token: the
+ * caller sends those headers too. */
+int rm__sigv4_canonical_request(const rm__sigv4_request *req,
+                                const rm__sigv4_key *key, rm__buf *out,
+                                rm__buf *signed_headers);
+int rm__sigv4_string_to_sign(const rm__sigv4_request *req,
+                             const rm__sigv4_key *key, const char *canonical,
+                             rm__buf *out);
+int rm__sigv4_signature(const rm__sigv4_request *req,
+                        const rm__sigv4_key *key, const char *string_to_sign,
+                        char out[65]);
+/* The whole Authorization header value. */
+int rm__sigv4_sign(const rm__sigv4_request *req, const rm__sigv4_key *key,
+                   rm__buf *auth);
+
+typedef struct rm__http rm__http;
+
+/* A response: status, raw header lines, and the body (bounded). */
+typedef struct rm__http_response {
+	long status;
+	rm__buf headers;
+	rm__buf body;
+} rm__http_response;
+
+/*
+ * Reads the options every HTTP backend takes (endpoint, ca_file,
+ * connect_timeout, timeout, allow_insecure_http); default_base is the
+ * provider's base URL. Does not connect.
+ */
+int rm__http_open(rm__http **out, rm_transport *t, const rm__url *url,
+                  const char *default_base, rm_error *err);
+void rm__http_close(rm__http *h);
+const char *rm__http_base(const rm__http *h);
+
+void rm__http_response_init(rm__http_response *r);
+void rm__http_response_free(rm__http_response *r);
+
+/*
+ * POSTs body to base + path. RM_OK when a response came back, whatever
+ * its status; otherwise err says why, with outcome TRANSIENT when the
+ * request never went out whole and AMBIGUOUS when it did.
+ */
+int rm__http_post(rm__http *h, const char *path,
+                  const rm__http_header *headers, size_t header_count,
+                  const char *body, size_t len, rm__http_response *resp,
+                  rm_error *err);
+
+/* Copies the value of the first header name (any case); 0 if absent. */
+int rm__http_response_header(const rm__http_response *r, const char *name,
+                    char *out, size_t size);
+/* Retry-After (seconds or HTTP-date) or X-RateLimit-Reset, in ms. */
+long long rm__http_retry_hint(const rm__http_response *r);
+/* 2xx delivered; 408, 429 and 5xx transient; the rest permanent. */
+rm_outcome rm__http_status_outcome(long status);
+int rm__http_status_code(long status);
+
+/* Fill the result for a failed transfer, an error status, a success. */
+int rm__http_fail_transfer(rm_result *r, const rm_error *e, rm_error *err);
+int rm__http_fail_status(rm_result *r, const char *name,
+                         const rm__http_response *resp, rm_outcome outcome,
+                         int code, const char *text, rm_error *err);
+int rm__http_succeed(rm_result *r, rm_message *msg, const char *name,
+                     const rm__http_response *resp, const char *id,
+                     rm_error *err);
+
 #endif /* RM_INTERNAL_H */

@@ -106,6 +106,7 @@ void rm_message_free(rm_message *msg)
 	free(msg->in_reply_to);
 	free_strings(msg->references, msg->reference_count);
 	free_content(msg);
+	rm__message_meta_free(msg);
 	free(msg);
 }
 

@@ -70,6 +70,12 @@ struct rm_message {
 	int reproducible;
 	int compat_filenames;
 
+	/* Tags and metadata for the HTTP providers (message_meta.c). */
+	char **tags;
+	size_t tag_count;
+	rm__header *meta;
+	size_t meta_count;
+
 	/* A raw message (message_raw.c): the bytes to send, Bcc removed,
 	 * CRLF line ends; NULL for a message the writer renders. */
 	char *raw;
@@ -79,6 +85,9 @@ struct rm_message {
 	int raw_has_date;
 	int raw_has_msgid;
 };
+
+/* Frees the tags and metadata (message_meta.c). */
+void rm__message_meta_free(rm_message *msg);
 
 /* The content type for a file name's extension (mimetypes.c). */
 const char *rm__mime_type_for_name(const char *name);

@@ -1,0 +1,613 @@
+/*
+ * The HTTP layer shared by the API backends: one libcurl easy handle per
+ * transport (so the connection is kept alive between sends), the options
+ * every backend URL takes, and the reading of a response into the shared
+ * result.
+ *
+ * Standards: RFC 9110 (9.2.2 POST is not idempotent, 10.2.3 Retry-After,
+ * 15.6.4 503), RFC 6585 section 4 (429).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "internal.h"
+
+/* A provider's error body is short; anything longer is cut. */
+#define HTTP_BODY_MAX ((size_t)1 << 20)
+#define HTTP_HEADERS_MAX ((size_t)64 << 10)
+
+#define HTTP_CONNECT_TIMEOUT 30L
+#define HTTP_TIMEOUT 300L
+
+struct rm__http {
+	CURL *easy;
+	const rm__log *log;
+	const char *name;       /* the backend, for messages */
+	char *base;             /* the base URL, without a trailing '/' */
+	char *ca_file;
+	long connect_timeout;   /* seconds */
+	long timeout;           /* seconds, the whole transfer */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+/* ---------------------------------------------------------------------- */
+/* Options                                                                */
+/* ---------------------------------------------------------------------- */
+
+static int fail_option(rm_error *err, const char *name, const char *why)
+{
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
+	                "bad URL option %s: %s", name, why);
+}
+
+static int parse_seconds(const rm__url *url, const char *name, long *out,
+                         rm_error *err)
+{
+	const char *v = rm__url_option(url, name);
+
+	if (v == NULL)
+		return RM_OK;
+	if (rm__parse_long(v, 1, 86400, out) != RM_OK)
+		return fail_option(err, name, "give whole seconds, 1 to 86400");
+	return RM_OK;
+}
+
+/* "yes"/"no" and their usual synonyms; absent is no. */
+static int parse_flag(const rm__url *url, const char *name, int *out,
+                      rm_error *err)
+{
+	const char *v = rm__url_option(url, name);
+
+	*out = 0;
+	if (v == NULL || rm__strcaseeq(v, "no") || rm__strcaseeq(v, "0") ||
+	    rm__strcaseeq(v, "false"))
+		return RM_OK;
+	if (rm__strcaseeq(v, "yes") || rm__strcaseeq(v, "1") ||
+	    rm__strcaseeq(v, "true") || v[0] == '\0') {
+		*out = 1;
+		return RM_OK;
+	}
+	return fail_option(err, name, "say yes or no");
+}
+
+static int is_loopback(const char *host)
+{
+	return strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
+	       strcmp(host, "::1") == 0 || rm__strcaseeq(host, "localhost");
+}
+
+/*
+ * An endpoint must be https, or plain http on the loopback interface (the
+ * fakes of the tests), or plain http the caller asked for in plain words:
+ * an API key sent in clear text is a key given away.
+ */
+static int check_endpoint(const char *endpoint, int allow_http,
+                          rm_error *err)
+{
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL;
+	int rc = RM_OK;
+
+	if (u == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory checking the endpoint");
+	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
+		rc = fail_option(err, "endpoint", "not an http(s) URL");
+	else if (!rm__strcaseeq(scheme, "https") &&
+	         !rm__strcaseeq(scheme, "http"))
+		rc = fail_option(err, "endpoint", "the scheme must be https");
+	else if (rm__strcaseeq(scheme, "http") && !allow_http &&
+	         !is_loopback(host))
+		rc = fail_option(err, "endpoint", "plain http sends the API "
+		                 "key in clear text; use https, or add "
+		                 "allow_insecure_http=yes");
+	curl_free(scheme);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int set_base(rm__http *h, const char *base)
+{
+	size_t len = strlen(base);
+
+	while (len > 0 && base[len - 1] == '/')
+		len--;
+	h->base = rm__strndup(base, len);
+	return h->base != NULL ? RM_OK : RM_ENOMEM;
+}
+
+static int read_options(rm__http *h, rm_transport *t, const rm__url *url,
+                        const char *default_base, rm_error *err)
+{
+	const char *endpoint = rm__url_option(url, "endpoint");
+	const char *ca = rm__url_option(url, "ca_file");
+	int allow_http, rc;
+
+	rc = parse_flag(url, "allow_insecure_http", &allow_http, err);
+	if (rc == RM_OK)
+		rc = parse_seconds(url, "connect_timeout", &h->connect_timeout,
+		                   err);
+	if (rc == RM_OK)
+		rc = parse_seconds(url, "timeout", &h->timeout, err);
+	if (rc == RM_OK && endpoint != NULL)
+		rc = check_endpoint(endpoint, allow_http, err);
+	if (rc != RM_OK)
+		return rc;
+	if (ca == NULL)
+		ca = t->ca_file;
+	h->ca_file = rm__strdup(ca);
+	if (set_base(h, endpoint != NULL ? endpoint : default_base) != RM_OK ||
+	    (ca != NULL && h->ca_file == NULL))
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory opening %s", h->name);
+	return RM_OK;
+}
+
+int rm__http_open(rm__http **out, rm_transport *t, const rm__url *url,
+                  const char *default_base, rm_error *err)
+{
+	rm__http *h = calloc(1, sizeof(*h));
+	int rc;
+
+	*out = NULL;
+	if (h == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory opening %s://", t->scheme);
+	h->log = &t->log;
+	h->name = t->scheme;
+	h->connect_timeout = HTTP_CONNECT_TIMEOUT;
+	h->timeout = HTTP_TIMEOUT;
+	rc = read_options(h, t, url, default_base, err);
+	if (rc != RM_OK) {
+		rm__http_close(h);
+		return rc;
+	}
+	*out = h;
+	return RM_OK;
+}
+
+void rm__http_close(rm__http *h)
+{
+	if (h == NULL)
+		return;
+	if (h->easy != NULL)
+		curl_easy_cleanup(h->easy);
+	free(h->base);
+	free(h->ca_file);
+	free(h);
+}
+
+const char *rm__http_base(const rm__http *h)
+{
+	return h->base;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Responses                                                              */
+/* ---------------------------------------------------------------------- */
+
+void rm__http_response_init(rm__http_response *r)
+{
+	r->status = 0;
+	rm__buf_init(&r->headers, HTTP_HEADERS_MAX);
+	rm__buf_init(&r->body, HTTP_BODY_MAX);
+}
+
+void rm__http_response_free(rm__http_response *r)
+{
+	rm__buf_free(&r->headers);
+	rm__buf_free(&r->body);
+}
+
+/* Keeps the body up to its ceiling and drops the rest. */
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+	rm__http_response *r = user;
+	size_t len = size * n;
+	size_t room = r->body.max - r->body.len;
+
+	(void)rm__buf_append(&r->body, data, len < room ? len : room);
+	return len;
+}
+
+/* Keeps the header lines of the final response only (not of a 100). */
+static size_t on_header(char *data, size_t size, size_t n, void *user)
+{
+	rm__http_response *r = user;
+	size_t len = size * n;
+
+	if (len >= 5 && memcmp(data, "HTTP/", 5) == 0)
+		rm__buf_reset(&r->headers);
+	(void)rm__buf_append(&r->headers, data, len);
+	return len;
+}
+
+static const char *skip_ws(const char *p, const char *end)
+{
+	while (p < end && (*p == ' ' || *p == '\t'))
+		p++;
+	return p;
+}
+
+int rm__http_response_header(const rm__http_response *r, const char *name,
+                    char *out, size_t size)
+{
+	size_t name_len = strlen(name);
+	const char *p = r->headers.data, *end = p + r->headers.len;
+
+	while (p != NULL && p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		const char *line_end = eol != NULL ? eol : end;
+
+		if ((size_t)(line_end - p) > name_len && p[name_len] == ':' &&
+		    rm__strncaseeq(p, name, name_len)) {
+			const char *v = skip_ws(p + name_len + 1, line_end);
+
+			while (line_end > v && (line_end[-1] == '\r' ||
+			       line_end[-1] == ' ' || line_end[-1] == '\t'))
+				line_end--;
+			snprintf(out, size, "%.*s", (int)(line_end - v), v);
+			return 1;
+		}
+		p = eol != NULL ? eol + 1 : end;
+	}
+	return 0;
+}
+
+/* The server's clock from its Date header, else ours. */
+static time_t server_now(const rm__http_response *r)
+{
+	char date[128];
+	time_t t;
+
+	if (rm__http_response_header(r, "Date", date, sizeof(date))) {
+		t = curl_getdate(date, NULL);
+		if (t > 0)
+			return t;
+	}
+	return time(NULL);
+}
+
+static long long seconds_until(time_t when, time_t now)
+{
+	return when > now ? (long long)(when - now) * 1000 : 0;
+}
+
+/*
+ * The wait the server asked for: Retry-After as delay-seconds or an
+ * HTTP-date (RFC 9110 section 10.2.3), the date taken against the
+ * server's own Date header so clock skew does not count; else the
+ * rate-limit reset time (Unix epoch seconds) some providers send.
+ */
+long long rm__http_retry_hint(const rm__http_response *r)
+{
+	char v[128];
+	long secs;
+	time_t when;
+
+	if (rm__http_response_header(r, "Retry-After", v, sizeof(v))) {
+		if (rm__parse_long(v, 0, 7L * 86400, &secs) == RM_OK)
+			return (long long)secs * 1000;
+		when = curl_getdate(v, NULL);
+		if (when > 0)
+			return seconds_until(when, server_now(r));
+	}
+	if (rm__http_response_header(r, "X-RateLimit-Reset", v, sizeof(v)) &&
+	    rm__parse_long(v, 0, 0x7fffffffL, &secs) == RM_OK)
+		return seconds_until((time_t)secs, server_now(r));
+	return 0;
+}
+
+rm_outcome rm__http_status_outcome(long status)
+{
+	if (status >= 200 && status < 300)
+		return RM_OUTCOME_DELIVERED;
+	if (status == 429 || status == 408 || status >= 500)
+		return RM_OUTCOME_TRANSIENT;
+	return RM_OUTCOME_PERM_PROVIDER;
+}
+
+int rm__http_status_code(long status)
+{
+	if (status >= 200 && status < 300)
+		return RM_OK;
+	if (status == 401 || status == 403)
+		return RM_EAUTH;
+	if (status == 413)
+		return RM_ETOOBIG;
+	if (status == 429 || status == 408 || status >= 500)
+		return RM_ETEMPFAIL;
+	return RM_EREJECTED;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Requests                                                               */
+/* ---------------------------------------------------------------------- */
+
+/* Header names whose values are secrets, kept out of the log. */
+static int secret_header(const char *line, size_t len)
+{
+	static const char *const names[] = {
+		"authorization:", "x-postmark-server-token:",
+		"x-smtp2go-api-key:", "x-amz-security-token:",
+	};
+	size_t i;
+
+	for (i = 0; i < RM__ARRAY_LEN(names); i++) {
+		size_t n = strlen(names[i]);
+
+		if (len >= n && rm__strncaseeq(line, names[i], n))
+			return 1;
+	}
+	return 0;
+}
+
+/* Logs header lines one at a time, secrets replaced by "<redacted>". */
+static void log_headers(const rm__log *log, const char *dir,
+                        const char *data, size_t len)
+{
+	const char *p = data, *end = data + len;
+
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((eol != NULL ? eol : end) - p);
+
+		if (n > 0 && p[n - 1] == '\r')
+			n--;
+		if (n > 0 && secret_header(p, n))
+			rm__logf(log, RM_LOG_DEBUG, "%s %.*s <redacted>", dir,
+			         (int)(strchr(p, ':') - p + 1), p);
+		else if (n > 0)
+			rm__logf(log, RM_LOG_DEBUG, "%s %.*s", dir, (int)n, p);
+		p = eol != NULL ? eol + 1 : end;
+	}
+}
+
+static int on_debug(CURL *easy, curl_infotype type, char *data,
+                    size_t len, void *user)
+{
+	const rm__http *h = user;
+
+	(void)easy;
+	if (type == CURLINFO_HEADER_OUT)
+		log_headers(h->log, ">", data, len);
+	else if (type == CURLINFO_HEADER_IN)
+		log_headers(h->log, "<", data, len);
+	else if (type == CURLINFO_TEXT)
+		rm__logf(h->log, RM_LOG_DEBUG, "* %.*s",
+		         (int)(len > 0 && data[len - 1] == '\n' ? len - 1 : len),
+		         data);
+	return 0;
+}
+
+static int setup_handle(rm__http *h)
+{
+	CURL *e;
+
+	if (h->easy == NULL) {
+		h->easy = curl_easy_init();
+		if (h->easy == NULL)
+			return RM_ENOMEM;
+	}
+	e = h->easy;
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (h->ca_file != NULL)
+		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, h->timeout);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "relaymail/" RM_VERSION_STRING);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
+	if (rm__log_enabled(h->log, RM_LOG_DEBUG)) {
+		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+		curl_easy_setopt(e, CURLOPT_DEBUGDATA, h);
+		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
+	}
+	return RM_OK;
+}
+
+/* The request headers as a libcurl list; "Expect:" turns off the
+ * 100-continue wait, which only costs a round trip here. */
+static struct curl_slist *header_list(const rm__http_header *headers,
+                                      size_t count)
+{
+	struct curl_slist *list = NULL, *next;
+	rm__buf line;
+	size_t i;
+
+	rm__buf_init(&line, 64 * 1024);
+	for (i = 0; i <= count; i++) {
+		rm__buf_reset(&line);
+		if (i == count ? rm__buf_append_str(&line, "Expect:")
+		    : rm__buf_printf(&line, "%s: %s", headers[i].name,
+		                     headers[i].value))
+			break;
+		next = curl_slist_append(list, line.data);
+		if (next == NULL)
+			break;
+		list = next;
+	}
+	rm__buf_free(&line);
+	if (i <= count) {
+		curl_slist_free_all(list);
+		return NULL;
+	}
+	return list;
+}
+
+static int curl_code_status(CURLcode c)
+{
+	switch (c) {
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+		return RM_ERESOLVE;
+	case CURLE_COULDNT_CONNECT:
+		return RM_ECONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		return RM_ETIMEDOUT;
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+		return RM_ECERT;
+	case CURLE_SSL_CONNECT_ERROR:
+		return RM_ETLS;
+	case CURLE_GOT_NOTHING:
+	case CURLE_RECV_ERROR:
+	case CURLE_SEND_ERROR:
+	case CURLE_PARTIAL_FILE:
+		return RM_ECLOSED;
+	default:
+		return RM_EHTTP;
+	}
+}
+
+/*
+ * A failed transfer. When the whole request went out, the provider may
+ * have acted on it though no answer came back, so the outcome is
+ * ambiguous and a blind resend could deliver twice (RFC 9110 section
+ * 9.2.2). When it did not go out whole, nothing was sent: transient.
+ */
+static int transfer_failed(rm__http *h, CURLcode c, size_t body_len,
+                           const char *url, rm_error *err)
+{
+	long request_size = 0;
+	curl_off_t uploaded = 0;
+	int code = curl_code_status(c), sent;
+	rm_outcome outcome;
+
+	curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &request_size);
+	curl_easy_getinfo(h->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
+	sent = request_size > 0 && (size_t)uploaded >= body_len;
+	if (code == RM_ECERT)
+		outcome = RM_OUTCOME_PERM_PROVIDER;
+	else
+		outcome = sent ? RM_OUTCOME_AMBIGUOUS : RM_OUTCOME_TRANSIENT;
+	if (code == RM_ETIMEDOUT && sent)
+		outcome = RM_OUTCOME_AMBIGUOUS;
+	rm__logf(h->log, RM_LOG_WARN, "%s: POST %s failed: %s", h->name, url,
+	         h->errbuf[0] ? h->errbuf : curl_easy_strerror(c));
+	return rm__fail(err, code, outcome, "url", "%s: %s %s: %s%s", h->name,
+	                sent ? "no answer to POST" : "cannot POST", url,
+	                h->errbuf[0] ? h->errbuf : curl_easy_strerror(c),
+	                sent ? " (the request was sent: it may have been "
+	                "delivered)" : "");
+}
+
+static int perform(rm__http *h, const char *url, struct curl_slist *list,
+                   const char *body, size_t len, rm__http_response *resp,
+                   rm_error *err)
+{
+	CURL *e = h->easy;
+	CURLcode c;
+
+	h->errbuf[0] = '\0';
+	curl_easy_setopt(e, CURLOPT_URL, url);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, resp);
+	c = curl_easy_perform(e);
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+	if (c != CURLE_OK)
+		return transfer_failed(h, c, len, url, err);
+	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+	rm__logf(h->log, RM_LOG_INFO, "%s: POST %s: HTTP %ld", h->name, url,
+	         resp->status);
+	return RM_OK;
+}
+
+int rm__http_post(rm__http *h, const char *path,
+                  const rm__http_header *headers, size_t header_count,
+                  const char *body, size_t len, rm__http_response *resp,
+                  rm_error *err)
+{
+	struct curl_slist *list;
+	rm__buf url;
+	int rc;
+
+	rm__buf_init(&url, 8192);
+	if (setup_handle(h) != RM_OK ||
+	    rm__buf_printf(&url, "%s%s", h->base, path) != RM_OK) {
+		rm__buf_free(&url);
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
+		                "%s: out of memory preparing the request",
+		                h->name);
+	}
+	list = header_list(headers, header_count);
+	if (list == NULL)
+		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
+		              "%s: out of memory preparing the request",
+		              h->name);
+	else
+		rc = perform(h, url.data, list, body, len, resp, err);
+	curl_slist_free_all(list);
+	rm__buf_free(&url);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Results                                                                */
+/* ---------------------------------------------------------------------- */
+
+int rm__http_fail_transfer(rm_result *r, const rm_error *e, rm_error *err)
+{
+	rm__result_set_final(r, e->outcome, 0, "", e->message);
+	if (err != NULL && err != e)
+		*err = *e;
+	return e->code;
+}
+
+int rm__http_fail_status(rm_result *r, const char *name,
+                         const rm__http_response *resp, rm_outcome outcome,
+                         int code, const char *text, rm_error *err)
+{
+	rm__result_set_http_status(r, (int)resp->status);
+	if (outcome == RM_OUTCOME_TRANSIENT)
+		rm__result_set_retry_after(r, rm__http_retry_hint(resp));
+	rm__result_set_final(r, outcome, 0, "", text);
+	return rm__result_fail(r, err, code, "%s: HTTP %ld: %s", name,
+	                       resp->status, text);
+}
+
+int rm__http_succeed(rm_result *r, rm_message *msg, const char *name,
+                     const rm__http_response *resp, const char *id,
+                     rm_error *err)
+{
+	rm__envelope env;
+	char text[160];
+	size_t i;
+	int rc;
+
+	rc = rm__message_envelope(msg, 1, &env, err);
+	if (rc != RM_OK)
+		return rc;
+	snprintf(text, sizeof(text), "%s accepted the message (HTTP %ld)",
+	         name, resp->status);
+	for (i = 0; i < env.rcpt_count && rc == RM_OK; i++)
+		rc = rm__result_add_recipient(r, env.rcpts[i], 1,
+		                              RM_OUTCOME_DELIVERED,
+		                              0, "", text);
+	rm__envelope_free(&env);
+	rm__result_set_http_status(r, (int)resp->status);
+	if (rc == RM_OK)
+		rc = rm__result_set_queue_id(r, id != NULL ? id : "");
+	if (rc == RM_OK)
+		rc = rm__result_set_final(r, RM_OUTCOME_DELIVERED, 0, "", text);
+	if (rc != RM_OK)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_AMBIGUOUS, NULL,
+		                "out of memory filling the result; %s", text);
+	return RM_OK;
+}
