@@ -182,14 +182,35 @@ static size_t ew_encode(char *dst, const unsigned char *p, size_t len, int b)
 	return n + 2;
 }
 
-/* Room for the encoded text of the next word, folding first if the
- * current line has too little left. */
-static int ew_room(rm__fold *f, size_t extra, size_t *room)
+/* The encoded length of all of p as one word's text. */
+static size_t ew_cost(const unsigned char *p, size_t len, int b)
 {
-	size_t left = fold_room(f, 1);
+	size_t i, q = 0;
+
+	if (b)
+		return (len + 2) / 3 * 4;
+	for (i = 0; i < len; i++)
+		q += q_cost(p[i]);
+	return q;
+}
+
+/*
+ * Room for the encoded text of the next word. The line is folded first
+ * when it has little room left, or when the rest of the text would fit
+ * in one word on a new line but not here: a display name split into two
+ * words reads back with a space inside in some parsers.
+ */
+static int ew_room(rm__fold *f, size_t extra, size_t rest, size_t *room)
+{
+	size_t left = fold_room(f, 1), full = f->limit - 1 - f->reserve;
 	int rc;
 
-	if (left < EW_MIN_ROOM + extra && (f->started || f->line > 40)) {
+	if (full > EW_MAX)
+		full = EW_MAX;
+	if ((left < EW_MIN_ROOM + extra ||
+	     (rest + EW_OVERHEAD + extra > left &&
+	      rest + EW_OVERHEAD + extra <= full)) &&
+	    (f->started || f->line > 40)) {
 		rc = fold_break(f);
 		if (rc != RM_OK)
 			return rc;
@@ -213,7 +234,8 @@ int rm__fold_words(rm__fold *f, const char *ws, const char *text,
 	while (rc == RM_OK && pos < len) {
 		size_t room, take, n = 0;
 
-		rc = ew_room(f, (pos == 0 ? plen : 0) + slen, &room);
+		rc = ew_room(f, (pos == 0 ? plen : 0) + slen,
+		             ew_cost(p + pos, len - pos, b), &room);
 		if (rc != RM_OK)
 			break;
 		take = ew_fit(p + pos, len - pos, b, room);
