@@ -491,21 +491,38 @@ static int param_atom(rm__fold *f, const char *atom, size_t len)
 	return rc;
 }
 
+/*
+ * Moves a segment end at i back so that no segment starts or ends with a
+ * space: some readers trim each segment before joining them.
+ */
+static size_t segment_cut(const char *v, size_t i)
+{
+	size_t j = i;
+
+	if (v[i] == '\0')
+		return i;
+	while (j > 1 && (v[j - 1] == ' ' || v[j] == ' '))
+		j--;
+	return j > 1 ? j : i;
+}
+
 /* One continuation segment of an ASCII value: as many octets of the
  * quoted form as fit in room, a quoted-pair never cut in two. */
 static size_t ascii_segment(const char *v, size_t room, rm__buf *seg)
 {
-	size_t i = 0;
+	size_t i = 0, n = 0;
 
 	while (v[i] != '\0') {
-		size_t need = v[i] == '"' || v[i] == '\\' ? 2 : 1;
-
-		if (seg->len + need > room)
+		n += v[i] == '"' || v[i] == '\\' ? 2 : 1;
+		if (seg->len + n > room)
 			break;
-		if (need == 2)
-			rm__buf_append_byte(seg, '\\');
-		rm__buf_append_byte(seg, v[i]);
 		i++;
+	}
+	i = segment_cut(v, i);
+	for (n = 0; n < i; n++) {
+		if (v[n] == '"' || v[n] == '\\')
+			rm__buf_append_byte(seg, '\\');
+		rm__buf_append_byte(seg, v[n]);
 	}
 	return i;
 }
