@@ -145,8 +145,8 @@ static int parse_local(const char *s, size_t len, const char *field,
 	if (len > 1 && s[0] == '"' && s[len - 1] == '"') {
 		if (unquote_local(s, len, &mb->local) != RM_OK)
 			return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
-			                "%s: the quoted local part is malformed",
-			                field);
+			                "%s: the quoted local part is "
+			                "malformed", field);
 	} else if (is_dot_atom_utf8(s, len)) {
 		mb->local = rm__strndup(s, len);
 		if (mb->local == NULL)
@@ -311,8 +311,8 @@ static int parse_addr_spec(const char *s, size_t len, const char *field,
 	if (at == len)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
 		                "%s: '%.*s' has no '@' (expected "
-		                "local@domain)", field, (int)(len > 64 ? 64 : len),
-		                s);
+		                "local@domain)", field,
+		                (int)(len > 64 ? 64 : len), s);
 	rc = parse_local(s, at, field, mb, err);
 	if (rc == RM_OK)
 		rc = parse_domain(s + at + 1, len - at - 1, field, mb, err);
@@ -326,7 +326,8 @@ static int check_input(const char *s, size_t len, const char *field,
 	if (rm__has_crlf_nul(s, len))
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
 		                "%s contains CR, LF or NUL; refused so that no "
-		                "header or SMTP command can be injected", field);
+		                "header or SMTP command can be injected",
+		                field);
 	if (!rm__utf8_valid(s, len))
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
 		                "%s is not valid UTF-8", field);

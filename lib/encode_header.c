@@ -325,16 +325,18 @@ int rm__fold_text(rm__fold *f, const char *text, size_t len,
 		if (start == end)
 			break;
 		if (word_needs_encoding(text + start, end - start, long_word)) {
-			/* One separator stays outside; extra white space goes
-			 * into the word so that decoding keeps it (2047 6.2). */
+			/* One separator stays outside; extra white space
+			 * goes into the word so decoding keeps it (2047 6.2). */
 			size_t from = first ? start : i + 1;
-			const char *sep = !first && text[i] == '\t' ? "\t" : " ";
+			const char *sep = !first && text[i] == '\t' ? "\t" :
+			                  " ";
 
 			end = run_end(text, len, end, long_word);
 			rc = rm__fold_words(f, sep, text + from, end - from, "",
 			                    "");
 		} else if (first) {
-			rc = rm__fold_atom(f, " ", 1, text + start, end - start);
+			rc = rm__fold_atom(f, " ", 1, text + start,
+			                   end - start);
 		} else {
 			rc = rm__fold_atom(f, text + i, start - i, text + start,
 			                   end - start);

@@ -553,8 +553,9 @@ static int check_header_name(const char *name, rm_error *err)
 		if (name[i] < 33 || name[i] > 126 || name[i] == ':')
 			return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 			                "header.name", "header name has the "
-			                "byte 0x%02X at %zu: only printable ASCII "
-			                "without ':' is allowed (RFC 5322 3.6.8)",
+			                "byte 0x%02X at %zu: only printable "
+			                "ASCII without ':' is allowed "
+			                "(RFC 5322 3.6.8)",
 			                (unsigned)(unsigned char)name[i], i);
 	for (i = 0; i < RM__ARRAY_LEN(reserved_headers); i++)
 		if (rm__strcaseeq(name, reserved_headers[i]))

@@ -72,9 +72,9 @@ static int check_content_id(const char *cid, size_t len, rm_error *err)
 
 		if (c <= 32 || c >= 127 || strchr("()<>,;:\\\"[]", c))
 			return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
-			                "content_id", "content_id may hold only "
-			                "printable ASCII without spaces or "
-			                "specials (RFC 2392)");
+			                "content_id", "content_id may hold "
+			                "only printable ASCII without spaces "
+			                "or specials (RFC 2392)");
 	}
 	return RM_OK;
 }
@@ -85,7 +85,8 @@ static int check_filename(const char *name, rm_error *err)
 
 	if (len == 0 || len > MAX_FILENAME)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "filename",
-		                "filename must be 1 to %d octets", MAX_FILENAME);
+		                "filename must be 1 to %d octets",
+		                MAX_FILENAME);
 	return rm__check_header_text(name, len, "filename", err);
 }
 

@@ -177,8 +177,8 @@ static int w_file(writer *w, const char *path, const char *field)
 		n = read_full(fd, w->chunk, FILE_CHUNK);
 		if (n < 0)
 			rc = rm__fail(w->err, RM_EIO, RM_OUTCOME_NONE, field,
-			              "%s: reading '%s' failed: %s", field, path,
-			              strerror(errno));
+			              "%s: reading '%s' failed: %s", field,
+			              path, strerror(errno));
 		else if (n > 0)
 			rc = w_base64(w, w->chunk, (size_t)n);
 	} while (rc == RM_OK && n == FILE_CHUNK);

@@ -65,7 +65,8 @@ static void check_words(const char *h)
 		assert_non_null(end);
 		assert_true(end + 2 - p <= 75);
 		for (i = 0; p + i < end; i++)
-			assert_true(p[i] != ' ' && p[i] != '\t' && p[i] != '\r');
+			assert_true(p[i] != ' ' && p[i] != '\t' &&
+			            p[i] != '\r');
 		assert_true(p[-1] == ' ' || p[-1] == '\t' || p[-1] == ':');
 		assert_true(end[2] == ' ' || end[2] == '\r');
 		p = end + 2;

@@ -159,7 +159,8 @@ static rm_message *international_message(void)
 	                       "umbrochen wird.\n.Punkt am Anfang\n",
 	                       (size_t)-1, &err));
 	OK(rm_message_set_html(msg, "<p>Gr\xc3\xbc\xc3\x9f" "e aus "
-	                       "<b>K\xc3\xb6ln</b>!</p>\r\n", (size_t)-1, &err));
+	                       "<b>K\xc3\xb6ln</b>!</p>\r\n", (size_t)-1,
+	                       &err));
 	return msg;
 }
 
@@ -384,15 +385,16 @@ static void message__reserved_headers_refused(void **state)
 {
 	static const char *const names[] = {
 		"From", "to", "BCC", "content-type", "Message-Id", "Subject",
-		"MIME-Version", "Content-Transfer-Encoding", "Date", "References"
+		"MIME-Version", "Content-Transfer-Encoding", "Date",
+		"References"
 	};
 	rm_message *msg = basic_message();
 	size_t i;
 
 	(void)state;
 	for (i = 0; i < RM__ARRAY_LEN(names); i++) {
-		assert_int_equal(rm_message_add_header(msg, names[i], "x", &err),
-		                 RM_EINVAL);
+		assert_int_equal(rm_message_add_header(msg, names[i], "x",
+		                                       &err), RM_EINVAL);
 		assert_string_equal(err.field, "header.name");
 	}
 	assert_int_equal(rm_message_add_header(msg, "X Tag", "x", &err),
