@@ -288,6 +288,13 @@ static int check_credentials(rm__smtp_cfg *c, rm_error *err)
 		rc = rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, "user",
 		              "a password or token needs a user name in the "
 		              "URL (smtp://user@host)");
+	if (rc == RM_OK && c->user != NULL && c->password == NULL &&
+	    c->token == NULL)
+		rc = rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
+		              "password", "user %s has no password: give it "
+		              "in the URL, password_env, password_file or "
+		              "rm_transport_opts.password (or a token)",
+		              c->user);
 	return rc;
 }
 
