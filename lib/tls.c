@@ -172,7 +172,8 @@ static int is_want(int rc)
 }
 
 /* Says why the certificate failed, one reason after another. */
-static int fail_cert(rm__tls *t, const char *where, rm_error *err)
+static int fail_cert(rm__tls *t, const char *name, const char *where,
+                     rm_error *err)
 {
 	char info[400], *p;
 	uint32_t flags = mbedtls_ssl_get_verify_result(&t->ssl);
@@ -184,8 +185,9 @@ static int fail_cert(rm__tls *t, const char *where, rm_error *err)
 			*p = p[1] != '\0' ? ';' : '\0';
 	}
 	return rm__fail(err, RM_ECERT, RM_OUTCOME_PERM_PROVIDER, "tls",
-	                "the certificate of %s failed verification: %s",
-	                where, info[0] != '\0' ? info : "unknown reason");
+	                "the certificate of %s (%s) failed verification: %s",
+	                name, where, info[0] != '\0' ? info :
+	                "unknown reason");
 }
 
 static int looks_plain(const rm__tls *t)
@@ -195,13 +197,13 @@ static int looks_plain(const rm__tls *t)
 	       t->first[1] <= '9' && t->first[2] >= '0' && t->first[2] <= '9';
 }
 
-static int fail_handshake(rm__tls *t, int rc, const char *where,
-                          rm_error *err)
+static int fail_handshake(rm__tls *t, int rc, const char *name,
+                          const char *where, rm_error *err)
 {
 	char why[160];
 
 	if (rc == MBEDTLS_ERR_X509_CERT_VERIFY_FAILED)
-		return fail_cert(t, where, err);
+		return fail_cert(t, name, where, err);
 	if (looks_plain(t))
 		return rm__fail(err, RM_ETLS, RM_OUTCOME_PERM_PROVIDER, "tls",
 		                "%s answered the TLS handshake in plain text "
@@ -214,8 +216,8 @@ static int fail_handshake(rm__tls *t, int rc, const char *where,
 	                "TLS handshake with %s failed: %s", where, why);
 }
 
-static int handshake(rm__tls *t, const char *where, int64_t deadline,
-                     rm_error *err)
+static int handshake(rm__tls *t, const char *name, const char *where,
+                     int64_t deadline, rm_error *err)
 {
 	for (;;) {
 		int rc = mbedtls_ssl_handshake(&t->ssl);
@@ -223,7 +225,7 @@ static int handshake(rm__tls *t, const char *where, int64_t deadline,
 		if (rc == 0)
 			return RM_OK;
 		if (!is_want(rc))
-			return fail_handshake(t, rc, where, err);
+			return fail_handshake(t, rc, name, where, err);
 		rc = wait_for(t, rc, deadline);
 		if (rc < 0)
 			return rm__fail(err, rc, RM_OUTCOME_TRANSIENT, "tls",
@@ -253,7 +255,7 @@ int rm__tls_start(rm__tls **out, rm__tls_config *cfg, int fd,
 		                "cannot set up TLS for %s", where);
 	}
 	mbedtls_ssl_set_bio(&t->ssl, t, bio_send, bio_recv, NULL);
-	rc = handshake(t, where, deadline, err);
+	rc = handshake(t, name, where, deadline, err);
 	if (rc != RM_OK) {
 		rm__tls_free(t, 0);
 		return rc;

@@ -152,6 +152,18 @@ static void tls_free(fake_smtp *fs)
 	fs->tls_on = 0;
 }
 
+/* Like mbedtls_net_send, without SIGPIPE when the client is gone. */
+static int net_send(void *ctx, const unsigned char *buf, size_t len)
+{
+	mbedtls_net_context *net = ctx;
+	ssize_t n = send(net->fd, buf, len, MSG_NOSIGNAL);
+
+	if (n >= 0)
+		return (int)n;
+	return errno == EPIPE || errno == ECONNRESET ?
+	       MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
+}
+
 static int tls_setup(fake_smtp *fs)
 {
 	const fs_tls *t = fs->tls_files;
@@ -181,7 +193,7 @@ static int tls_setup(fake_smtp *fs)
 	    mbedtls_ssl_setup(&fs->ssl, &fs->conf) != 0)
 		return -1;
 	fs->net.fd = fs->fd;
-	mbedtls_ssl_set_bio(&fs->ssl, &fs->net, mbedtls_net_send, NULL,
+	mbedtls_ssl_set_bio(&fs->ssl, &fs->net, net_send, NULL,
 	                    mbedtls_net_recv_timeout);
 	return 0;
 }

@@ -1,0 +1,239 @@
+/*
+ * TLS for the SMTP transport against the scripted server speaking TLS
+ * with certificates made at test time: STARTTLS and implicit TLS, the
+ * certificate checks of case 09, plaintext injection before the
+ * handshake, and the wrong-port mistakes in both directions.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "smtp_int.h"
+#include "smtp_test_util.h"
+#include "test_certs.h"
+
+#define GREET "220 smtp.example.com ESMTP\r\n"
+#define EHLO_TLS "250-smtp.example.com\r\n250-PIPELINING\r\n" \
+                 "250 STARTTLS\r\n"
+#define EHLO_AUTH "250-smtp.example.com\r\n250-PIPELINING\r\n" \
+                  "250 AUTH PLAIN LOGIN\r\n"
+#define BYE FS_C(1), FS_S("221 2.0.0 Bye\r\n"), FS_DONE
+
+static test_certs certs;
+
+static int make_certs(void **state)
+{
+	(void)state;
+	return test_certs_make(&certs);
+}
+
+static int remove_certs(void **state)
+{
+	(void)state;
+	test_certs_remove(&certs);
+	return 0;
+}
+
+/* Opens scheme://user:secret@smtp.example.com:PORT, connecting to
+ * 127.0.0.1 (case 09 D: the name checked is the configured one). */
+static int open_tls(st_run *x, const fs_step *script, const test_cert *c,
+                    const char *scheme, const char *extra)
+{
+	fs_tls tls;
+	char fmt[600];
+	static fs_tls keep;
+
+	tls.cert_pem = c->cert;
+	tls.key_pem = c->key;
+	keep = tls;
+	snprintf(fmt, sizeof(fmt), "%s://user:secret@smtp.example.com:{port}"
+	         "?connect_to=127.0.0.1&ehlo=client.example&ca_file=%s"
+	         "&tls=required%s", scheme, certs.ca_file, extra);
+	return st_open_url(x, script, &keep, fmt);
+}
+
+static void tls__starttls_then_ehlo_again_and_auth(void **state)
+{
+	static const fs_step script[] = {
+		FS_S(GREET), FS_C(1), FS_S(EHLO_TLS), FS_C(1),
+		FS_S("220 2.0.0 Ready to start TLS\r\n"), FS_STARTTLS,
+		FS_C(1), FS_S(EHLO_AUTH), FS_C(1), FS_S("235 2.7.0 ok\r\n"),
+		BYE
+	};
+	rm_check_info info;
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtp", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, &info, &x.err), 0);
+	assert_memory_equal(info.tls, "TLSv1.2 ", 8);
+	assert_string_equal(info.auth_mechanism, "PLAIN");
+	assert_string_equal(info.extensions, "PIPELINING AUTH");
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	assert_string_equal(fake_smtp_transcript(x.fs),
+	                    "EHLO client.example\r\nSTARTTLS\r\n"
+	                    "EHLO client.example\r\n"
+	                    "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nQUIT\r\n");
+	st_free(&x);
+}
+
+static void tls__implicit_tls_sends_mail(void **state)
+{
+	static const fs_step script[] = {
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), FS_C(3),
+		FS_S("250 ok\r\n250 ok\r\n354 go\r\n"), FS_BODY,
+		FS_S("250 2.0.0 Ok: queued as TLS1\r\n"), BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtps", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "hi")), 0);
+	assert_string_equal(rm_result_queue_id(x.r), "TLS1");
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	assert_string_equal(fake_smtp_transcript(x.fs),
+	                    "EHLO client.example\r\n"
+	                    "AUTH PLAIN AHVzZXIAc2VjcmV0\r\n"
+	                    "MAIL FROM:<a@example.com>\r\n"
+	                    "RCPT TO:<b@example.net>\r\nDATA\r\n[data]\r\n"
+	                    "QUIT\r\n");
+	st_free(&x);
+}
+
+/* Case 09 A and B over STARTTLS: nothing after the failed handshake. */
+static void bad_cert_starttls(const test_cert *c, const char *why)
+{
+	static const fs_step script[] = {
+		FS_S(GREET), FS_C(1), FS_S(EHLO_TLS), FS_C(1),
+		FS_S("220 2.0.0 Ready to start TLS\r\n"), FS_STARTTLS,
+		FS_WAIT_EOF, FS_DONE
+	};
+	st_run x;
+
+	assert_int_equal(open_tls(&x, script, c, "smtp", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "x")),
+	                 RM_ECERT);
+	assert_non_null(strstr(x.err.message, why));
+	assert_int_equal(x.err.outcome, RM_OUTCOME_PERM_PROVIDER);
+	st_close(&x);
+	assert_string_equal(fake_smtp_transcript(x.fs),
+	                    "EHLO client.example\r\nSTARTTLS\r\n");
+	st_free(&x);
+}
+
+static void tls__case09_bad_certificates_starttls(void **state)
+{
+	(void)state;
+	bad_cert_starttls(&certs.self_signed, "not correctly signed");
+	bad_cert_starttls(&certs.wrong_name, "Common Name");
+	bad_cert_starttls(&certs.expired, "expired");
+}
+
+/* Case 09 C: implicit TLS with a certificate for another name. */
+static void tls__case09c_implicit_wrong_name(void **state)
+{
+	static const fs_step script[] = { FS_STARTTLS, FS_WAIT_EOF, FS_DONE };
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.wrong_name, "smtps",
+	                 ""), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), RM_ECERT);
+	assert_non_null(strstr(x.err.message, "smtp.example.com"));
+	st_close(&x);
+	assert_string_equal(fake_smtp_transcript(x.fs), "");
+	st_free(&x);
+}
+
+static void tls__explicit_opt_out_skips_verification(void **state)
+{
+	static const fs_step script[] = {
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.self_signed, "smtps",
+	                 "&insecure_skip_verify=yes"), 0);
+	assert_non_null(strstr(x.log, "insecure_skip_verify=yes"));
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), 0);
+	st_close(&x);
+	st_free(&x);
+}
+
+/* RFC 3207 section 4.2: bytes before the handshake are not trusted. */
+static void tls__plaintext_after_starttls_discarded(void **state)
+{
+	static const fs_step script[] = {
+		FS_S(GREET), FS_C(1), FS_S(EHLO_TLS), FS_C(1),
+		FS_S("220 2.0.0 Ready\r\n250 injected\r\n"), FS_STARTTLS,
+		FS_C(1), FS_S(EHLO_AUTH), FS_C(1), FS_S("235 2.7.0 ok\r\n"),
+		BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtp", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), 0);
+	assert_non_null(strstr(x.log, "discarded"));
+	st_close(&x);
+	assert_string_equal(fake_smtp_transcript(x.fs),
+	                    "EHLO client.example\r\nSTARTTLS\r\n"
+	                    "EHLO client.example\r\n"
+	                    "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nQUIT\r\n");
+	st_free(&x);
+}
+
+static void tls__smtps_to_plain_port(void **state)
+{
+	static const fs_step script[] = { FS_S(GREET), FS_WAIT_EOF, FS_DONE };
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtps", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), RM_ETLS);
+	assert_non_null(strstr(x.err.message, "plain text"));
+	assert_non_null(strstr(x.err.message, "smtp://"));
+	st_close(&x);
+	st_free(&x);
+}
+
+static void tls__smtp_to_implicit_port(void **state)
+{
+	static const fs_step script[] = { FS_STARTTLS, FS_DONE };
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtp",
+	                 "&timeout=1"), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err),
+	                 RM_ETIMEDOUT);
+	assert_non_null(strstr(x.err.message, "smtps://"));
+	st_close(&x);
+	st_free(&x);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(tls__starttls_then_ehlo_again_and_auth),
+		cmocka_unit_test(tls__implicit_tls_sends_mail),
+		cmocka_unit_test(tls__case09_bad_certificates_starttls),
+		cmocka_unit_test(tls__case09c_implicit_wrong_name),
+		cmocka_unit_test(tls__explicit_opt_out_skips_verification),
+		cmocka_unit_test(tls__plaintext_after_starttls_discarded),
+		cmocka_unit_test(tls__smtps_to_plain_port),
+		cmocka_unit_test(tls__smtp_to_implicit_port),
+	};
+
+	return cmocka_run_group_tests(tests, make_certs, remove_certs);
+}
