@@ -554,6 +554,16 @@ static int param_ascii(rm__fold *f, const char *attr, const char *value)
 	return rc;
 }
 
+/* The length of value percent-encoded. */
+static size_t pct_len(const unsigned char *v)
+{
+	size_t n = 0;
+
+	for (; *v != '\0'; v++)
+		n += attr_char(*v) ? 1 : 3;
+	return n;
+}
+
 /* Percent-encoded segments never split a %XX triplet (RFC 2231 3, 4). */
 static int param_extended(rm__fold *f, const char *attr, const char *value)
 {
@@ -565,7 +575,7 @@ static int param_extended(rm__fold *f, const char *attr, const char *value)
 	rm__buf_init(&seg, 256);
 	while (rc == RM_OK && *v != '\0') {
 		rm__buf_reset(&seg);
-		if (n == 0 && strlen(value) * 3 + strlen(attr) + 9 <= room)
+		if (n == 0 && pct_len(v) + strlen(attr) + 9 <= room)
 			single = 1;
 		if (single)
 			rc = rm__buf_printf(&seg, "%s*=utf-8''", attr);
@@ -595,7 +605,9 @@ int rm__fold_param(rm__fold *f, const char *attr, const char *value)
 	rm__buf q;
 	int rc;
 
-	if (!is_printable_ascii(value))
+	/* Readers decode RFC 2047 words even inside quoted parameters, so a
+	 * name holding "=?" goes percent-encoded to come back unchanged. */
+	if (!is_printable_ascii(value) || strstr(value, "=?") != NULL)
 		return param_extended(f, attr, value);
 
 	rm__buf_init(&q, 4 * strlen(value) + 64);

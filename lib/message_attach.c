@@ -185,7 +185,11 @@ int rm_message_attach_data(rm_message *msg, const void *data, size_t len,
 		if (len > 0)
 			memcpy(p.data, data, len);
 		p.len = len;
-		p.cte = rm__choose_binary_cte(p.data, len);
+
+		/* An empty 7bit part reads back as the delimiter's CRLF in
+		 * some parsers; an empty base64 one does not. */
+		p.cte = len > 0 ? rm__choose_binary_cte(p.data, len) :
+		        RM__CTE_BASE64;
 	}
 	return push_part(msg, &p, rc, err);
 }

@@ -427,6 +427,37 @@ static void sample_html_inline(const char *dir)
 	finish(&s);
 }
 
+static void sample_edges(const char *dir)
+{
+	sample s;
+
+	start(&s, dir, "edge_cases");
+	base(&s);
+	subject(&s, "");
+	text(&s, "");
+	attach(&s, "empty.dat", "application/octet-stream", NULL, "", 0);
+	attach(&s, "a \"quoted\" \\ name.txt", "text/plain", NULL, "x\r\n",
+	       3);
+	finish(&s);
+}
+
+/* A UTF-8 local part: the message carries raw UTF-8 (RFC 6532). */
+static void sample_smtputf8(const char *dir)
+{
+	sample s;
+
+	start(&s, dir, "smtputf8");
+	cJSON_AddTrueToObject(s.json, "utf8_headers");
+	add(&s, rm_message_set_from, "from", "sender@example.com", NULL, NULL);
+	add(&s, rm_message_add_to, "to", "j\xc3\xb6rg@ex\xc3\xa4mple.com",
+	    "J\xc3\xb6rg", NULL);
+	add(&s, rm_message_add_to, "to", "plain@b\xc3\xbc" "cher.example",
+	    NULL, NULL);
+	subject(&s, "SMTPUTF8 message \xe2\x80\x93 raw UTF-8 addresses");
+	text(&s, "Hallo J\xc3\xb6rg.\n");
+	finish(&s);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -443,5 +474,7 @@ int main(int argc, char **argv)
 	sample_display_names(argv[1]);
 	sample_file_attachment(argv[1]);
 	sample_html_inline(argv[1]);
+	sample_edges(argv[1]);
+	sample_smtputf8(argv[1]);
 	return 0;
 }

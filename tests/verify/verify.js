@@ -101,7 +101,8 @@ function compareHeaders(problems, m, want) {
 function compare(m, want) {
 	const problems = [];
 	compareHeaders(problems, m, want);
-	if ('subject' in want) diff(problems, 'subject', want.subject, m.subject);
+	// mailparser reports an empty Subject as no Subject.
+	if ('subject' in want) diff(problems, 'subject', want.subject, m.subject || '');
 	const fields = { from: m.from, to: m.to, cc: m.cc, reply_to: m.replyTo };
 	for (const [field, value] of Object.entries(fields)) {
 		if (field in want) {
