@@ -17,6 +17,7 @@
 #include <cmocka.h>
 
 #include "internal.h"
+#include "message_int.h"
 #include "mime_check.h"
 
 #define GOLDEN_DIR "tests/golden"
@@ -377,9 +378,65 @@ static void message__line_ends_normalised(void **state)
 	rm_message_free(msg);
 }
 
+static void message__content_types_from_names(void **state)
+{
+	rm_attachment_opts opts = RM_ATTACHMENT_OPTS_INIT;
+	rm_message *msg = basic_message();
+	char *out;
+
+	(void)state;
+	assert_string_equal(rm__mime_type_for_name("REPORT.PDF"),
+	                    "application/pdf");
+	assert_string_equal(rm__mime_type_for_name("a.tar.gz"),
+	                    "application/gzip");
+	assert_string_equal(rm__mime_type_for_name("photo.JpG"),
+	                    "image/jpeg");
+	assert_string_equal(rm__mime_type_for_name("noext"),
+	                    "application/octet-stream");
+	assert_string_equal(rm__mime_type_for_name("x.unknownext"),
+	                    "application/octet-stream");
+
+	/* The caller's type wins over the extension. */
+	opts.filename = "data.pdf";
+	opts.content_type = "application/x-custom";
+	OK(rm_message_attach_data(msg, "x", 1, &opts, &err));
+	out = write_mem(msg, NULL);
+	assert_non_null(strstr(out, "Content-Type: application/x-custom; "
+	                       "name=\"data.pdf\""));
+	free(out);
+	rm_message_free(msg);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Headers                                                                */
 /* ---------------------------------------------------------------------- */
+
+static void message__sender_and_references(void **state)
+{
+	rm_message *msg = basic_message();
+	char *out, *v, id[64];
+	int i;
+
+	(void)state;
+	OK(rm_message_set_sender(msg, "secretary@example.com", "Sec",
+	                         &err));
+	for (i = 0; i < 12; i++) {
+		snprintf(id, sizeof(id), "ref-%02d.abcdefgh@example.com", i);
+		OK(rm_message_add_reference(msg, id, &err));
+	}
+	out = write_mem(msg, NULL);
+	v = mc_header(out, "Sender");
+	assert_string_equal(v, "Sec <secretary@example.com>");
+	free(v);
+	v = mc_header(out, "References");
+	assert_int_equal(strlen(v), 12 * 29 + 11);
+	assert_true(strncmp(v, "<ref-00.abcdefgh@example.com> <ref-01", 37)
+	            == 0);
+	free(v);
+	assert_true(mc_longest_line(out) <= 78);
+	free(out);
+	rm_message_free(msg);
+}
 
 static void message__reserved_headers_refused(void **state)
 {
@@ -570,6 +627,13 @@ static void message__message_id_forms(void **state)
 	                 RM_EINVAL);
 	assert_string_equal(err.field, "message_id");
 	OK(rm_message_set_message_id(msg, NULL, &err));
+	{
+		rm_message *empty = new_message();
+
+		/* Without a From there is no domain to make one from. */
+		assert_string_equal(rm_message_message_id(empty), "");
+		rm_message_free(empty);
+	}
 	assert_string_equal(rm_message_message_id(msg),
 	                    "<00000000000000000000000000000000@example.com>");
 
@@ -823,6 +887,8 @@ int main(void)
 		cmocka_unit_test(message__structures),
 		cmocka_unit_test(message__boundary_text_forces_qp),
 		cmocka_unit_test(message__line_ends_normalised),
+		cmocka_unit_test(message__content_types_from_names),
+		cmocka_unit_test(message__sender_and_references),
 		cmocka_unit_test(message__reserved_headers_refused),
 		cmocka_unit_test(message__case07_injection_refused),
 		cmocka_unit_test(message__failed_calls_change_nothing),
