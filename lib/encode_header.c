@@ -445,7 +445,10 @@ int rm__fold_phrase(rm__fold *f, const char *name)
 
 	if (phrase_is_atoms(name, len) && !has_long_word(name, len, EW_MAX))
 		return fold_split(f, name, len);
-	if (has_high(name, len))
+
+	/* Readers decode "=?...?=" even inside quotes: such a name is
+	 * encoded so that it reads back as written. */
+	if (has_high(name, len) || strstr(name, "=?") != NULL)
 		return rm__fold_words(f, " ", name, len, "", "");
 
 	rm__buf_init(&q, 4 * len + 16);

@@ -431,7 +431,8 @@ static void encode__case02_display_names(void **state)
 	expect_phrase("Say \"Hi\" \\ Team", "\"Say \\\"Hi\\\" \\\\ Team\"");
 	expect_phrase("M\xc3\xbcller, Hans", "=?UTF-8?Q?M=C3=BCller=2C_Hans?=");
 	expect_phrase("Plain Name", "Plain Name");
-	expect_phrase("=?x?", "\"=?x?\"");
+	expect_phrase("=?x?", "=?UTF-8?B?PT94Pw==?=");
+	expect_phrase("a =?UTF-8?Q?b?=", "=?UTF-8?B?YSA9P1VURi04P1E/Yj89?=");
 }
 
 static void encode__phrase_q_is_phrase_safe(void **state)

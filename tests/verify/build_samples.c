@@ -360,6 +360,7 @@ static void sample_display_names(const char *dir)
 		{ "Say \"Hi\" \\ Team", "team@example.com" },
 		{ "M\xc3\xbcller, Hans", "hans@example.com" },
 		{ "Plain Name", "plain@example.com" },
+		{ "=?UTF-8?Q?not_encoded?=", "literal@example.com" },
 	};
 	sample s;
 	size_t i;
