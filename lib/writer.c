@@ -721,9 +721,13 @@ static int check_write(rm_message *msg, const rm__write_opts *opts,
 int rm__message_write_with(rm_message *msg, const rm__write_opts *opts,
                            rm_write_fn write, void *user, rm_error *err)
 {
+	static const rm__write_opts defaults = { 0 };
 	writer w;
 	int rc;
 
+	/* No options: a relay without SMTPUTF8, the strictest case. */
+	if (opts == NULL)
+		opts = &defaults;
 	rm__error_clear(err);
 	rc = check_write(msg, opts, write, err);
 	if (rc != RM_OK)
