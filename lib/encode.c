@@ -145,7 +145,8 @@ int rm__crlf_normalize(const char *text, size_t len, char **out,
 		return RM_ENOMEM;
 	for (i = 0; i < len; i++) {
 		if (text[i] == '\r' || text[i] == '\n') {
-			if (text[i] == '\r' && i + 1 < len && text[i + 1] == '\n')
+			if (text[i] == '\r' && i + 1 < len &&
+			    text[i + 1] == '\n')
 				i++;
 			d[n++] = '\r';
 			d[n++] = '\n';
@@ -191,7 +192,8 @@ static void scan_bytes(const unsigned char *p, size_t len, scan *s)
 	}
 	if (line > s->longest)
 		s->longest = line;
-	s->marker = memmem(p, len, BOUNDARY_MARK, strlen(BOUNDARY_MARK)) != NULL;
+	s->marker = memmem(p, len, BOUNDARY_MARK,
+	                   strlen(BOUNDARY_MARK)) != NULL;
 }
 
 static int scan_is_7bit(const scan *s)
