@@ -12,9 +12,9 @@ if [ "$(id -u)" -ne 0 ]; then
 fi
 
 build_pkgs="build-essential clang pkg-config libcurl4-openssl-dev
-	libmbedtls-dev libcjson-dev libidn2-dev"
+	libmbedtls-dev libcjson-dev libidn2-dev libsodium-dev"
 test_pkgs="libcmocka-dev python3 openssl postfix dovecot-core
-	nodejs npm valgrind ca-certificates"
+	nodejs npm valgrind ca-certificates python3-dkim"
 
 if [ -z "${RM_SKIP_APT:-}" ]; then
 	export DEBIAN_FRONTEND=noninteractive
