@@ -507,6 +507,120 @@ RM_EXTERN int rm_transport_check(rm_transport *transport,
                                  rm_check_info *info, rm_error *err);
 
 /* ---------------------------------------------------------------------- */
+/* Routing: retry, failover and load balancing                            */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Composite transports wrap other transports and are opened with
+ * rm_transport_open like any other, from URLs such as
+ *
+ *   retry(smtp://relay.example?tls=required)?attempts=5
+ *   failover(smtp://relay-a.example smtp://relay-b.example)
+ *   roundrobin(URL URL ...)    weighted(URL:3 URL:1)
+ *
+ * They nest (failover(retry(smtp://a) roundrobin(URL URL))); the URLs
+ * inside are separated by whitespace and may hold parentheses only
+ * percent-encoded. docs/routing.md describes the grammar, the options
+ * and the rules (which outcomes are retried or failed over, backoff,
+ * circuit breaker, partial results).
+ */
+
+/* One try of one message on one wrapped transport. */
+typedef struct rm_attempt {
+	const char *transport;   /* its name: "#name" given in the URL, or
+	                            its URL without credentials or options */
+	rm_outcome outcome;
+	int status;              /* what the try returned: RM_OK or RM_E* */
+	int reply_code;          /* SMTP reply code, or 0 */
+	const char *enhanced_status; /* "4.3.0", or "" */
+	int http_status;         /* HTTP status, or 0 */
+	const char *text;        /* the server's text or the error message */
+	size_t recipients;       /* envelope recipients it was sent to */
+	long long latency_ms;    /* how long the try took */
+	long long wait_ms_before;/* the wait (backoff or hint) before it */
+	long long retry_after_ms;/* the wait the server asked for, or 0 */
+} rm_attempt;
+
+/*
+ * The tries behind a send, in order: one for a plain transport, one per
+ * try for a composite. Strings are borrowed from the result.
+ */
+RM_EXTERN size_t rm_result_attempt_count(const rm_result *result);
+RM_EXTERN int rm_result_attempt(const rm_result *result, size_t i,
+                                rm_attempt *out);
+
+typedef enum rm_event_kind {
+	RM_EVENT_ATTEMPT = 1,  /* a try finished; attempt is set */
+	RM_EVENT_SKIPPED,      /* the circuit breaker skipped a transport;
+	                          attempt->transport names it */
+	RM_EVENT_FINAL         /* the send finished; result and status set */
+} rm_event_kind;
+
+typedef struct rm_event {
+	rm_event_kind kind;
+	const char *route;         /* the composite: "retry", "failover"... */
+	const rm_attempt *attempt; /* RM_EVENT_ATTEMPT and RM_EVENT_SKIPPED */
+	const rm_result *result;   /* RM_EVENT_FINAL */
+	int status;                /* RM_EVENT_FINAL: what rm_send returns */
+} rm_event;
+
+/* Sees one event; everything it points to is valid only during the call. */
+typedef void (*rm_event_fn)(const rm_event *event, void *user);
+
+/*
+ * Calls fn for every try, skip and final outcome of the composite t and
+ * of the composites inside it (NULL fn stops the calls). A plain
+ * transport makes no events: the call succeeds and does nothing.
+ */
+RM_EXTERN int rm_transport_set_event_callback(rm_transport *t,
+                                              rm_event_fn fn, void *user,
+                                              rm_error *err);
+
+/* A clock in milliseconds since the Unix epoch. */
+typedef long long (*rm_now_fn)(void *user);
+/* Waits ms milliseconds. */
+typedef void (*rm_sleep_fn)(long long ms, void *user);
+/* A uniformly random 32-bit number (for backoff jitter). */
+typedef uint32_t (*rm_random_fn)(void *user);
+
+/*
+ * Replaces the clock and the sleep the composite t (and those inside it)
+ * use for backoff, deadlines and the circuit breaker, so that tests run
+ * without waiting. NULL restores the system's. Plain transports ignore
+ * it.
+ */
+RM_EXTERN int rm_transport_set_clock(rm_transport *t, rm_now_fn now,
+                                     rm_sleep_fn sleep, void *user,
+                                     rm_error *err);
+RM_EXTERN int rm_transport_set_random(rm_transport *t, rm_random_fn random,
+                                      void *user, rm_error *err);
+
+/* What happened to the messages handed to one transport. */
+typedef struct rm_counters {
+	unsigned long long attempts; /* messages handed to it */
+	unsigned long long sent;     /* of those, delivered */
+	unsigned long long failed;   /* of those, not delivered */
+	unsigned long long retried;  /* of those, a retry after a failed
+	                                try (on it or on another transport) */
+	unsigned long long skipped;  /* times the circuit breaker skipped it */
+} rm_counters;
+
+/* The transports a composite wraps (0 for a plain transport). */
+RM_EXTERN size_t rm_transport_child_count(const rm_transport *t);
+
+/* The name of wrapped transport i as attempts show it, or NULL. */
+RM_EXTERN const char *rm_transport_child_name(const rm_transport *t,
+                                              size_t i);
+
+/*
+ * The counters of the transport called name (as rm_attempt.transport
+ * shows it) anywhere inside t, or of t itself when name is NULL. Fails
+ * with RM_EINVAL when there is no such transport.
+ */
+RM_EXTERN int rm_transport_counters(const rm_transport *t, const char *name,
+                                    rm_counters *out, rm_error *err);
+
+/* ---------------------------------------------------------------------- */
 /* Amazon SES helpers                                                     */
 /* ---------------------------------------------------------------------- */
 

@@ -23,19 +23,53 @@ static const char b64_alphabet[] =
 
 static const char hex_upper[] = "0123456789ABCDEF";
 
+/*
+ * Every 12-bit value as its two base64 characters, so that three input
+ * bytes take two lookups instead of four: the encoder's inner loop is
+ * what bounds attachment throughput.
+ */
+#define B64_CHAR(v) ((char)((v) < 26 ? 'A' + (v) : (v) < 52 ? \
+	'a' + (v) - 26 : (v) < 62 ? '0' + (v) - 52 : (v) == 62 ? '+' : '/'))
+#define B64_PAIR(v) B64_CHAR((v) >> 6), B64_CHAR((v) & 63)
+#define B64_P4(v) B64_PAIR(v), B64_PAIR((v) + 1), B64_PAIR((v) + 2), \
+	B64_PAIR((v) + 3)
+#define B64_P16(v) B64_P4(v), B64_P4((v) + 4), B64_P4((v) + 8), \
+	B64_P4((v) + 12)
+#define B64_P64(v) B64_P16(v), B64_P16((v) + 16), B64_P16((v) + 32), \
+	B64_P16((v) + 48)
+#define B64_P256(v) B64_P64(v), B64_P64((v) + 64), B64_P64((v) + 128), \
+	B64_P64((v) + 192)
+#define B64_P1024(v) B64_P256(v), B64_P256((v) + 256), \
+	B64_P256((v) + 512), B64_P256((v) + 768)
+
+static const char b64_pairs[8192] = {
+	B64_P1024(0), B64_P1024(1024), B64_P1024(2048), B64_P1024(3072)
+};
+
 /* Encodes len (at most 57) bytes as one unbroken run; returns its size. */
 static size_t b64_run(char *dst, const unsigned char *src, size_t len)
 {
 	char *d = dst;
 
+	while (len >= 6) {
+		uint64_t v = (uint64_t)src[0] << 40 | (uint64_t)src[1] << 32 |
+		             (uint64_t)src[2] << 24 | (uint64_t)src[3] << 16 |
+		             (uint64_t)src[4] << 8 | src[5];
+
+		memcpy(d, b64_pairs + 2 * (v >> 36), 2);
+		memcpy(d + 2, b64_pairs + 2 * ((v >> 24) & 0xfff), 2);
+		memcpy(d + 4, b64_pairs + 2 * ((v >> 12) & 0xfff), 2);
+		memcpy(d + 6, b64_pairs + 2 * (v & 0xfff), 2);
+		d += 8;
+		src += 6;
+		len -= 6;
+	}
 	while (len >= 3) {
 		uint32_t v = (uint32_t)src[0] << 16 | (uint32_t)src[1] << 8 |
 		             src[2];
 
-		d[0] = b64_alphabet[v >> 18];
-		d[1] = b64_alphabet[(v >> 12) & 63];
-		d[2] = b64_alphabet[(v >> 6) & 63];
-		d[3] = b64_alphabet[v & 63];
+		memcpy(d, b64_pairs + 2 * (v >> 12), 2);
+		memcpy(d + 2, b64_pairs + 2 * (v & 0xfff), 2);
 		d += 4;
 		src += 3;
 		len -= 3;
@@ -105,15 +139,17 @@ size_t rm__base64_lines(char *dst, const unsigned char *src, size_t len)
 {
 	char *d = dst;
 
-	/* 57 input bytes give one 76-character line (RFC 2045 6.8). */
-	while (len > 0) {
-		size_t n = len > 57 ? 57 : len;
-
-		d += b64_run(d, src, n);
+	/* 57 input bytes give one 76-character line (RFC 2045 6.8); the
+	 * constant length lets the compiler unroll the whole line. */
+	for (; len >= 57; len -= 57, src += 57) {
+		d += b64_run(d, src, 57);
 		*d++ = '\r';
 		*d++ = '\n';
-		src += n;
-		len -= n;
+	}
+	if (len > 0) {
+		d += b64_run(d, src, len);
+		*d++ = '\r';
+		*d++ = '\n';
 	}
 	return (size_t)(d - dst);
 }
@@ -219,12 +255,31 @@ rm__cte rm__choose_text_cte(const char *text, size_t len)
 	return qp <= b64 ? RM__CTE_QP : RM__CTE_BASE64;
 }
 
+/*
+ * The same test as scan_is_7bit, but it stops at the first byte that
+ * rules 7bit out: attachments are mostly binary, and counting every
+ * byte of a large one cost more than encoding it.
+ */
+static int bytes_are_7bit(const unsigned char *p, size_t len)
+{
+	size_t i, line = 0;
+
+	for (i = 0; i < len; i++) {
+		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
+			line = 0;
+			i++;
+			continue;
+		}
+		if (p[i] == '\r' || p[i] == '\n' || p[i] == '\0' ||
+		    p[i] >= 0x80 || ++line > LINE_MAX_OCTETS)
+			return 0;
+	}
+	return memmem(p, len, BOUNDARY_MARK, strlen(BOUNDARY_MARK)) == NULL;
+}
+
 rm__cte rm__choose_binary_cte(const unsigned char *data, size_t len)
 {
-	scan s;
-
-	scan_bytes(data, len, &s);
-	return scan_is_7bit(&s) ? RM__CTE_7BIT : RM__CTE_BASE64;
+	return bytes_are_7bit(data, len) ? RM__CTE_7BIT : RM__CTE_BASE64;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -264,12 +319,75 @@ static int qp_literal(const rm__qp *q, size_t pos, size_t col)
 	return c >= 33 && c <= 126 && c != '=';
 }
 
+/*
+ * What the fast path does with each byte: 0 writes it as it is, 1 escapes
+ * it as =XX, 2 (tab, CR, space) depends on what follows and is left to
+ * the byte-by-byte path when in doubt.
+ */
+static const unsigned char qp_class[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 1, 1, 1, 2, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	2, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+};
+
+/*
+ * Encodes from pos while no line break is due and no byte needs a look
+ * ahead: most of any text. Returns the bytes written into d (0 when the
+ * next byte needs the careful path). A "." can start a line only where
+ * this begins, so only that place is checked.
+ */
+static size_t qp_fast(rm__qp *q, char *d, size_t room)
+{
+	const unsigned char *s = q->src;
+	size_t i = q->pos, col = q->col, n = 0;
+
+	if (col == 0 && i < q->len && s[i] == '.')
+		return 0;
+	for (; i < q->len && n + 3 <= room; i++) {
+		unsigned char c = s[i], cls = qp_class[c];
+
+		if (cls == 2 && (c == '\r' || i + 1 == q->len ||
+		                 s[i + 1] == '\r'))
+			break;
+		if (cls == 1) {
+			if (col + 3 > QP_LINE)
+				break;
+			d[n] = '=';
+			d[n + 1] = hex_upper[c >> 4];
+			d[n + 2] = hex_upper[c & 15];
+			n += 3;
+			col += 3;
+			continue;
+		}
+		if (col + 1 > QP_LINE)
+			break;
+		d[n++] = (char)c;
+		col++;
+	}
+	q->pos = i;
+	q->col = col;
+	return n;
+}
+
 size_t rm__qp_encode_some(rm__qp *q, char *dst, size_t room)
 {
 	char *d = dst;
 
 	while (q->pos < q->len && (size_t)(d - dst) + RM__QP_MIN_ROOM <= room) {
-		size_t i = q->pos;
+		size_t i = q->pos, run;
 		int lit;
 
 		if (qp_at_crlf(q, i)) {
@@ -277,6 +395,11 @@ size_t rm__qp_encode_some(rm__qp *q, char *dst, size_t room)
 			*d++ = '\n';
 			q->col = 0;
 			q->pos += 2;
+			continue;
+		}
+		run = qp_fast(q, d, room - (size_t)(d - dst));
+		if (run > 0) {
+			d += run;
 			continue;
 		}
 		lit = qp_literal(q, i, q->col);

@@ -290,6 +290,8 @@ typedef struct rm__envelope {
 	char **rcpts;
 	size_t rcpt_count;
 	int needs_smtputf8;   /* some address has a UTF-8 local part */
+	size_t *index;        /* rcpts[i] is recipient index[i] of the whole
+	                         list (To, Cc, Bcc, duplicates removed) */
 } rm__envelope;
 
 /*
@@ -365,6 +367,7 @@ struct rm_transport {
 	char *password;         /* from opts, or NULL */
 	char *oauth_token;      /* from opts, or NULL */
 	void *impl;             /* owned by the backend */
+	rm_counters counters;   /* messages handed to it (route.c) */
 };
 
 extern const rm__backend rm__backend_file;
@@ -409,6 +412,56 @@ int rm__url_check_unused(const rm__url *url, rm_error *err);
 
 /* Parses a non-negative integer option value within [min, max]. */
 int rm__parse_long(const char *text, long min, long max, long *out);
+
+/* ---------------------------------------------------------------------- */
+/* Routing: composite transports (route*.c, result.c, transport.c)        */
+/* ---------------------------------------------------------------------- */
+
+extern const rm__backend rm__backend_route;
+
+/* 1 if text is a composite URL such as "failover(...)". */
+int rm__route_is_composite(const char *text);
+
+/* Opens the composite of text into t, its children with opts. */
+int rm__route_open(rm_transport *t, const char *text,
+                   const rm_transport_opts *opts, rm_error *err);
+
+/*
+ * Sends a prepared message through t without preparing it again: resets
+ * r, names the transport and Message-ID in it, then runs the backend.
+ */
+int rm__transport_send(rm_transport *t, rm_message *msg, rm_result *r,
+                       rm_error *err);
+
+/* Counts one message handed to t with this outcome (retry: 1 if it was
+ * a retry of a failed try). */
+void rm__transport_count(rm_transport *t, rm_outcome outcome, int retry);
+
+/* Appends a copy of *a to the result's attempts. */
+int rm__result_add_attempt(rm_result *r, const rm_attempt *a);
+
+/* Appends copies of src's attempts to dst, adding wait_ms to the wait
+ * before the first one. */
+int rm__result_append_attempts(rm_result *dst, const rm_result *src,
+                               long long wait_ms);
+
+/* Copies the final reply of src (outcome, codes, text, ids, transport,
+ * retry hint) into dst; recipients and attempts are left alone. */
+int rm__result_copy_final(rm_result *dst, const rm_result *src);
+
+/* Forgets the recipients of r (the route layer writes merged ones). */
+void rm__result_clear_recipients(rm_result *r);
+
+/*
+ * Restricts the envelope of msg to the recipients whose index (in the
+ * whole list, as rm__envelope.index gives it) has mask[index] set; a
+ * NULL mask lifts the restriction. The mask is borrowed until lifted.
+ * The headers are not affected.
+ */
+void rm__message_set_rcpt_mask(rm_message *msg, const unsigned char *mask,
+                               size_t len);
+void rm__message_rcpt_mask(const rm_message *msg,
+                           const unsigned char **mask, size_t *len);
 
 /* ---------------------------------------------------------------------- */
 /* HTTP API backends: SigV4 (sigv4.c), HTTP layer (http.c), helpers      */

@@ -84,6 +84,11 @@ struct rm_message {
 	                             starts: missing fields go there */
 	int raw_has_date;
 	int raw_has_msgid;
+
+	/* Set by the route layer around one send to restrict the envelope
+	 * to some recipients (rm__message_set_rcpt_mask); borrowed. */
+	const unsigned char *rcpt_mask;
+	size_t rcpt_mask_len;
 };
 
 /* Frees the tags and metadata (message_meta.c). */

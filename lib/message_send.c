@@ -47,6 +47,7 @@ void rm__envelope_free(rm__envelope *env)
 	for (i = 0; i < env->rcpt_count; i++)
 		free(env->rcpts[i]);
 	free(env->rcpts);
+	free(env->index);
 	memset(env, 0, sizeof(*env));
 }
 
@@ -118,6 +119,14 @@ static size_t collect(const rm_message *msg, const rm__mailbox **all)
 	return n;
 }
 
+/* 0 if the route layer left recipient i out of this send. */
+static int rcpt_wanted(const rm_message *msg, size_t i)
+{
+	if (msg->rcpt_mask == NULL)
+		return 1;
+	return i < msg->rcpt_mask_len && msg->rcpt_mask[i];
+}
+
 static int fill_rcpts(const rm_message *msg, int utf8, rm__envelope *env,
                       rm_error *err)
 {
@@ -126,20 +135,37 @@ static int fill_rcpts(const rm_message *msg, int utf8, rm__envelope *env,
 	int rc = RM_OK;
 
 	env->rcpts = calloc(total + 1, sizeof(*env->rcpts));
-	if (all == NULL || env->rcpts == NULL) {
+	env->index = calloc(total + 1, sizeof(*env->index));
+	if (all == NULL || env->rcpts == NULL || env->index == NULL) {
 		free(all);
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory building the envelope");
 	}
 	n = collect(msg, all);
 	for (i = 0; rc == RM_OK && i < n; i++) {
+		if (!rcpt_wanted(msg, i))
+			continue;
 		rc = wire_address(all[i], utf8, "recipient",
-		                  &env->rcpts[i], err);
+		                  &env->rcpts[env->rcpt_count], err);
 		if (rc == RM_OK)
-			env->rcpt_count++;
+			env->index[env->rcpt_count++] = i;
 	}
 	free(all);
 	return rc;
+}
+
+void rm__message_set_rcpt_mask(rm_message *msg, const unsigned char *mask,
+                               size_t len)
+{
+	msg->rcpt_mask = mask;
+	msg->rcpt_mask_len = mask != NULL ? len : 0;
+}
+
+void rm__message_rcpt_mask(const rm_message *msg,
+                           const unsigned char **mask, size_t *len)
+{
+	*mask = msg->rcpt_mask;
+	*len = msg->rcpt_mask_len;
 }
 
 int rm__message_envelope(rm_message *msg, int smtputf8, rm__envelope *env,

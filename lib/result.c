@@ -17,6 +17,14 @@ typedef struct rcpt_entry {
 	char *text;
 } rcpt_entry;
 
+/* One try, its strings owned by the result. */
+typedef struct attempt_entry {
+	rm_attempt a;
+	char *transport;
+	char *text;
+	char enhanced[16];
+} attempt_entry;
+
 struct rm_result {
 	rm_outcome outcome;
 	int reply_code;
@@ -30,6 +38,9 @@ struct rm_result {
 	rcpt_entry *rcpts;
 	size_t rcpt_count;
 	size_t rcpt_cap;
+	attempt_entry *attempts;
+	size_t attempt_count;
+	size_t attempt_cap;
 };
 
 int rm_result_new(rm_result **out, rm_error *err)
@@ -59,11 +70,23 @@ static void clear_recipients(rm_result *r)
 	r->rcpt_count = 0;
 }
 
+static void clear_attempts(rm_result *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->attempt_count; i++) {
+		free(r->attempts[i].transport);
+		free(r->attempts[i].text);
+	}
+	r->attempt_count = 0;
+}
+
 void rm__result_reset(rm_result *r)
 {
 	if (r == NULL)
 		return;
 	clear_recipients(r);
+	clear_attempts(r);
 	free(r->text);
 	free(r->queue_id);
 	free(r->message_id);
@@ -82,6 +105,7 @@ void rm_result_free(rm_result *r)
 		return;
 	rm__result_reset(r);
 	free(r->rcpts);
+	free(r->attempts);
 	free(r);
 }
 
@@ -283,4 +307,101 @@ size_t rm_result_rejected_count(const rm_result *r)
 			n++;
 	}
 	return n;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Attempts (the route layer)                                             */
+/* ---------------------------------------------------------------------- */
+
+void rm__result_clear_recipients(rm_result *r)
+{
+	clear_recipients(r);
+}
+
+static int grow_attempts(rm_result *r)
+{
+	size_t cap;
+	attempt_entry *attempts;
+
+	if (r->attempt_count < r->attempt_cap)
+		return RM_OK;
+	cap = r->attempt_cap ? r->attempt_cap * 2 : 4;
+	attempts = realloc(r->attempts, cap * sizeof(*attempts));
+	if (attempts == NULL)
+		return RM_ENOMEM;
+	r->attempts = attempts;
+	r->attempt_cap = cap;
+	return RM_OK;
+}
+
+int rm__result_add_attempt(rm_result *r, const rm_attempt *a)
+{
+	attempt_entry *e;
+
+	if (grow_attempts(r) != RM_OK)
+		return RM_ENOMEM;
+	e = &r->attempts[r->attempt_count];
+	memset(e, 0, sizeof(*e));
+	e->a = *a;
+	e->transport = rm__strdup(or_empty(a->transport));
+	e->text = rm__strdup(or_empty(a->text));
+	if (e->transport == NULL || e->text == NULL) {
+		free(e->transport);
+		free(e->text);
+		return RM_ENOMEM;
+	}
+	copy_enhanced(e->enhanced, sizeof(e->enhanced), a->enhanced_status);
+	r->attempt_count++;
+	return RM_OK;
+}
+
+int rm__result_append_attempts(rm_result *dst, const rm_result *src,
+                               long long wait_ms)
+{
+	size_t i;
+
+	for (i = 0; i < src->attempt_count; i++) {
+		rm_attempt a;
+
+		rm_result_attempt(src, i, &a);
+		if (i == 0)
+			a.wait_ms_before += wait_ms;
+		if (rm__result_add_attempt(dst, &a) != RM_OK)
+			return RM_ENOMEM;
+	}
+	return RM_OK;
+}
+
+int rm__result_copy_final(rm_result *dst, const rm_result *src)
+{
+	if (dst == src)
+		return RM_OK;
+	dst->http_status = src->http_status;
+	dst->retry_after_ms = src->retry_after_ms;
+	if (rm__result_set_final(dst, src->outcome, src->reply_code,
+	                         src->enhanced, src->text) != RM_OK ||
+	    replace_string(&dst->queue_id, src->queue_id) != RM_OK ||
+	    replace_string(&dst->message_id, src->message_id) != RM_OK ||
+	    replace_string(&dst->transport, src->transport) != RM_OK)
+		return RM_ENOMEM;
+	return RM_OK;
+}
+
+size_t rm_result_attempt_count(const rm_result *r)
+{
+	return r != NULL ? r->attempt_count : 0;
+}
+
+int rm_result_attempt(const rm_result *r, size_t i, rm_attempt *out)
+{
+	const attempt_entry *e;
+
+	if (r == NULL || out == NULL || i >= r->attempt_count)
+		return RM_EINVAL;
+	e = &r->attempts[i];
+	*out = e->a;
+	out->transport = e->transport;
+	out->text = e->text;
+	out->enhanced_status = e->enhanced;
+	return RM_OK;
 }

@@ -4,6 +4,7 @@
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "internal.h"
 
@@ -103,7 +104,9 @@ int rm_transport_open(rm_transport **out, const char *url,
 		                "out of memory opening a transport");
 
 	rc = copy_opts(t, opts, err);
-	if (rc == RM_OK)
+	if (rc == RM_OK && rm__route_is_composite(url))
+		rc = rm__route_open(t, url, opts, err);
+	else if (rc == RM_OK)
 		rc = open_backend(t, url, err);
 	if (rc != RM_OK) {
 		free_transport(t);
@@ -126,19 +129,77 @@ const char *rm_transport_name(const rm_transport *t)
 	return t != NULL && t->scheme != NULL ? t->scheme : "";
 }
 
-static int send_with(rm_transport *t, rm_message *msg, rm_result *r,
-                     rm_error *err)
+int rm__transport_send(rm_transport *t, rm_message *msg, rm_result *r,
+                       rm_error *err)
 {
-	int rc;
-
-	rc = rm__message_prepare(msg, err);
-	if (rc != RM_OK)
-		return rc;
+	rm__result_reset(r);
 	if (rm__result_set_transport(r, t->scheme) != RM_OK ||
 	    rm__result_set_message_id(r, rm_message_message_id(msg)) != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		                "out of memory filling the result");
 	return t->backend->send(t, msg, r, err);
+}
+
+void rm__transport_count(rm_transport *t, rm_outcome outcome, int retry)
+{
+	t->counters.attempts++;
+	if (outcome == RM_OUTCOME_DELIVERED)
+		t->counters.sent++;
+	else
+		t->counters.failed++;
+	if (retry)
+		t->counters.retried++;
+}
+
+static long long elapsed_ms(const struct timespec *since)
+{
+	struct timespec now;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	return (long long)(now.tv_sec - since->tv_sec) * 1000 +
+	       (now.tv_nsec - since->tv_nsec) / 1000000;
+}
+
+/* A plain transport's send is its one attempt; composites record
+ * their own. */
+static void record_attempt(rm_transport *t, rm_result *r, int rc,
+                           const rm_error *e, const struct timespec *t0)
+{
+	rm_attempt a;
+
+	memset(&a, 0, sizeof(a));
+	a.transport = t->scheme;
+	a.outcome = rm_result_outcome(r);
+	a.status = rc;
+	a.reply_code = rm_result_reply_code(r);
+	a.enhanced_status = rm_result_enhanced_status(r);
+	a.http_status = rm_result_http_status(r);
+	a.text = rc != RM_OK && e->message[0] ? e->message : rm_result_text(r);
+	a.recipients = rm_result_recipient_count(r);
+	a.latency_ms = elapsed_ms(t0);
+	a.retry_after_ms = rm_result_retry_after_ms(r);
+	rm__result_add_attempt(r, &a);
+}
+
+static int send_with(rm_transport *t, rm_message *msg, rm_result *r,
+                     rm_error *err)
+{
+	struct timespec t0;
+	rm_error e;
+	int rc;
+
+	rc = rm__message_prepare(msg, err);
+	if (rc != RM_OK)
+		return rc;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	rm__error_clear(&e);
+	rc = rm__transport_send(t, msg, r, &e);
+	if (t->backend != &rm__backend_route)
+		record_attempt(t, r, rc, &e, &t0);
+	rm__transport_count(t, rm_result_outcome(r), 0);
+	if (err != NULL && rc != RM_OK)
+		*err = e;
+	return rc;
 }
 
 int rm_send(rm_transport *t, rm_message *msg, rm_result *result,

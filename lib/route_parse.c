@@ -1,0 +1,578 @@
+/*
+ * The composite URL grammar:
+ *
+ *   composite = kind "(" *WSP child *(1*WSP child) *WSP ")"
+ *               [ "?" options ] [ "#" name ]
+ *   kind      = "retry" / "failover" / "roundrobin" / "weighted"
+ *   child     = ( composite / URL ) [ "#" name ] [ ":" weight ]
+ *
+ * A URL inside a composite ends at whitespace or at the composite's ")",
+ * so it may hold parentheses only percent-encoded (%28, %29). The weight
+ * is required in weighted() and refused elsewhere. Options use the URL
+ * query syntax: name=value pairs joined by "&".
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "route_int.h"
+
+#define WEIGHT_MAX 1000
+#define CHILDREN_MAX 64
+/* A week: longer waits belong to a queue, not to one send. */
+#define DURATION_MAX_MS (7LL * 24 * 3600 * 1000)
+
+static const struct {
+	const char *name;
+	rm__route_kind kind;
+} kinds[] = {
+	{ "retry", RM__ROUTE_RETRY },
+	{ "failover", RM__ROUTE_FAILOVER },
+	{ "roundrobin", RM__ROUTE_ROUNDROBIN },
+	{ "weighted", RM__ROUTE_WEIGHTED },
+};
+
+const char *rm__route_kind_name(rm__route_kind kind)
+{
+	size_t i;
+
+	for (i = 0; i < RM__ARRAY_LEN(kinds); i++) {
+		if (kinds[i].kind == kind)
+			return kinds[i].name;
+	}
+	return "route";
+}
+
+static int is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
+
+static const char *skip_space(const char *p, const char *end)
+{
+	while (p < end && is_space(*p))
+		p++;
+	return p;
+}
+
+/* The length of "kind(" at the start of text, or 0 if there is none. */
+static size_t kind_at(const char *text, size_t len, rm__route_kind *kind)
+{
+	size_t i, n;
+
+	for (i = 0; i < RM__ARRAY_LEN(kinds); i++) {
+		n = strlen(kinds[i].name);
+		if (len > n && memcmp(text, kinds[i].name, n) == 0 &&
+		    text[n] == '(') {
+			*kind = kinds[i].kind;
+			return n + 1;
+		}
+	}
+	return 0;
+}
+
+int rm__route_is_composite(const char *text)
+{
+	rm__route_kind kind;
+	const char *p;
+
+	if (text == NULL)
+		return 0;
+	p = skip_space(text, text + strlen(text));
+	return kind_at(p, strlen(p), &kind) > 0;
+}
+
+/* A syntax error; what is the text at fault. */
+static int fail_syntax(rm_error *err, const char *why, const char *what)
+{
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+	                "bad composite URL: %s: '%s'", why, what);
+}
+
+/* The ")" closing the "(" just before p, or NULL. */
+static const char *closing_paren(const char *p)
+{
+	int depth = 1;
+
+	for (; *p != '\0'; p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth == 0)
+			return p;
+	}
+	return NULL;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Options                                                                */
+/* ---------------------------------------------------------------------- */
+
+static int fail_opt(rm_error *err, const char *name, const char *why)
+{
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
+	                "bad composite option %s: %s", name, why);
+}
+
+/* "90", "90s", "500ms" or "2m"; a bare number is seconds. */
+static int parse_duration(const char *v, long long *ms)
+{
+	char num[24];
+	size_t n = strspn(v, "0123456789");
+	long long unit;
+	long value;
+
+	if (n == 0 || n >= sizeof(num))
+		return RM_EINVAL;
+	if (strcmp(v + n, "") == 0 || strcmp(v + n, "s") == 0)
+		unit = 1000;
+	else if (strcmp(v + n, "ms") == 0)
+		unit = 1;
+	else if (strcmp(v + n, "m") == 0)
+		unit = 60000;
+	else
+		return RM_EINVAL;
+	memcpy(num, v, n);
+	num[n] = '\0';
+	if (rm__parse_long(num, 0, 1000000000L, &value) != RM_OK ||
+	    value * unit > DURATION_MAX_MS)
+		return RM_EINVAL;
+	*ms = value * unit;
+	return RM_OK;
+}
+
+static int opt_duration(const rm__url *u, const char *name, long long *ms,
+                        rm_error *err)
+{
+	const char *v = rm__url_option(u, name);
+
+	if (v == NULL)
+		return RM_OK;
+	if (parse_duration(v, ms) != RM_OK)
+		return fail_opt(err, name, "expected a duration such as 30, "
+		                "30s, 500ms or 2m, at most 7 days");
+	return RM_OK;
+}
+
+static int opt_long(const rm__url *u, const char *name, long min,
+                    long max, long *out, rm_error *err)
+{
+	const char *v = rm__url_option(u, name);
+	char why[64];
+
+	if (v == NULL || rm__parse_long(v, min, max, out) == RM_OK)
+		return RM_OK;
+	snprintf(why, sizeof(why), "expected a whole number, %ld to %ld",
+	         min, max);
+	return fail_opt(err, name, why);
+}
+
+static int opt_yes_no(const rm__url *u, const char *name, int *out,
+                      rm_error *err)
+{
+	const char *v = rm__url_option(u, name);
+
+	if (v == NULL)
+		return RM_OK;
+	if (rm__strcaseeq(v, "yes") || rm__strcaseeq(v, "true") ||
+	    strcmp(v, "1") == 0)
+		*out = 1;
+	else if (rm__strcaseeq(v, "no") || rm__strcaseeq(v, "false") ||
+	         strcmp(v, "0") == 0)
+		*out = 0;
+	else
+		return fail_opt(err, name, "expected yes or no");
+	return RM_OK;
+}
+
+static void set_defaults(rm__route *r)
+{
+	r->cfg.attempts = 3;
+	r->cfg.deadline_ms = 120000;
+	r->cfg.backoff_ms = 1000;
+	r->cfg.backoff_max_ms = 30000;
+	r->cfg.max_wait_ms = 60000;
+	r->cfg.resend_ambiguous = 0;
+	r->breaker.threshold = 5;
+	r->breaker.cooldown_ms = 60000;
+}
+
+/* Options only retry() reads; elsewhere they stay unused: an error. */
+static int retry_options(rm__route *r, const rm__url *u, rm_error *err)
+{
+	int rc = opt_long(u, "attempts", 1, 100, &r->cfg.attempts, err);
+
+	if (rc == RM_OK)
+		rc = opt_duration(u, "deadline", &r->cfg.deadline_ms, err);
+	if (rc == RM_OK)
+		rc = opt_duration(u, "backoff", &r->cfg.backoff_ms, err);
+	if (rc == RM_OK)
+		rc = opt_duration(u, "backoff_max", &r->cfg.backoff_max_ms,
+		                  err);
+	if (rc == RM_OK)
+		rc = opt_duration(u, "max_wait", &r->cfg.max_wait_ms, err);
+	return rc;
+}
+
+static int open_store(rm__route *r, const char *file, rm_error *err)
+{
+	if (r->breaker.threshold == 0)
+		return RM_OK;
+	if (file != NULL)
+		return rm__breaker_store_file(&r->breaker.store, file, err);
+	return rm__breaker_store_memory(&r->breaker.store, err);
+}
+
+static int read_options(rm__route *r, const rm__url *u, rm_error *err)
+{
+	const char *file = rm__url_option(u, "breaker_file");
+	int rc = RM_OK;
+
+	if (r->kind == RM__ROUTE_RETRY)
+		rc = retry_options(r, u, err);
+	if (rc == RM_OK)
+		rc = opt_yes_no(u, "resend_ambiguous",
+		                &r->cfg.resend_ambiguous, err);
+	if (rc == RM_OK)
+		rc = opt_long(u, "breaker", 0, 1000, &r->breaker.threshold,
+		              err);
+	if (rc == RM_OK)
+		rc = opt_duration(u, "breaker_cooldown",
+		                  &r->breaker.cooldown_ms, err);
+	if (rc == RM_OK)
+		rc = rm__url_check_unused(u, err);
+	if (rc == RM_OK)
+		rc = open_store(r, file, err);
+	return rc;
+}
+
+/* Options are read with the URL parser, from a stand-in URL. */
+static int parse_options(rm__route *r, const char *query, size_t len,
+                         rm_error *err)
+{
+	rm__url u;
+	rm__buf b;
+	int rc;
+
+	rm__buf_init(&b, 8192);
+	if (rm__buf_append_str(&b, "route://composite/?") != RM_OK ||
+	    rm__buf_append(&b, query, len) != RM_OK) {
+		rm__buf_free(&b);
+		return fail_syntax(err, "the options are too long", "?");
+	}
+	rc = rm__url_parse(&u, b.data, err);
+	rm__buf_free(&b);
+	if (rc == RM_OK)
+		rc = read_options(r, &u, err);
+	rm__url_free(&u);
+	return rc;
+}
+
+/* After ")": optional "?options", an optional "#name", then the end. */
+static int parse_suffix(rm__route *r, const char *p, rm_error *err)
+{
+	const char *end = p + strlen(p);
+	size_t qlen = 0;
+	int rc = RM_OK;
+
+	if (*p == '?') {
+		p++;
+		qlen = strcspn(p, "# \t\r\n");
+	}
+	rc = parse_options(r, p, qlen, err);
+	p += qlen;
+	if (*p == '#')
+		p += strcspn(p, " \t\r\n");
+	if (rc == RM_OK && skip_space(p, end) != end)
+		rc = fail_syntax(err, "unexpected text after the closing "
+		                 "parenthesis", p);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Children                                                               */
+/* ---------------------------------------------------------------------- */
+
+typedef struct token {
+	const char *p;
+	size_t len;
+} token;
+
+/* The next child in [*pos, end): up to whitespace outside parentheses. */
+static int next_token(const char **pos, const char *end, token *tok,
+                      rm_error *err)
+{
+	const char *p = skip_space(*pos, end);
+	int depth = 0;
+
+	tok->p = p;
+	for (; p < end && !(depth == 0 && is_space(*p)); p++) {
+		if (*p == '(')
+			depth++;
+		else if (*p == ')' && --depth < 0)
+			break;
+	}
+	tok->len = (size_t)(p - tok->p);
+	*pos = p;
+	if (depth != 0)
+		return fail_syntax(err, "unbalanced parentheses", tok->p);
+	return RM_OK;
+}
+
+/* Where a composite child's suffix begins: after its last ")". */
+static size_t suffix_start(const token *tok)
+{
+	size_t i = tok->len;
+
+	while (i > 0 && tok->p[i - 1] != ')')
+		i--;
+	return i;
+}
+
+/* Takes ":weight" off the end of tok. */
+static int take_weight(token *tok, long *weight, rm_error *err)
+{
+	size_t from = suffix_start(tok), i = tok->len, n;
+	char num[16];
+
+	while (i > from && tok->p[i - 1] >= '0' && tok->p[i - 1] <= '9')
+		i--;
+	n = tok->len - i;
+	if (n == 0 || n >= sizeof(num) || i <= from + 1 ||
+	    tok->p[i - 1] != ':')
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+		                "weighted() needs a weight after each "
+		                "transport, as in weighted(smtp://a:25:3 "
+		                "smtp://b:1): '%.*s'", (int)tok->len, tok->p);
+	memcpy(num, tok->p + i, n);
+	num[n] = '\0';
+	if (rm__parse_long(num, 1, WEIGHT_MAX, weight) != RM_OK)
+		return fail_syntax(err, "a weight is 1 to 1000", num);
+	tok->len = i - 1;
+	return RM_OK;
+}
+
+/* Takes "#name" off the end of tok; *name is NULL when there is none. */
+static int take_name(token *tok, char **name, rm_error *err)
+{
+	size_t from = suffix_start(tok);
+	const char *hash = memchr(tok->p + from, '#', tok->len - from);
+	size_t n;
+
+	*name = NULL;
+	if (hash == NULL)
+		return RM_OK;
+	n = tok->len - (size_t)(hash - tok->p) - 1;
+	if (n == 0)
+		return fail_syntax(err, "an empty #name", tok->p);
+	*name = rm__strndup(hash + 1, n);
+	tok->len = (size_t)(hash - tok->p);
+	if (*name == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory parsing a composite URL");
+	return RM_OK;
+}
+
+/*
+ * A plain URL's name: scheme://host[:port][/path], leaving out the
+ * credentials and options, which may hold secrets.
+ */
+static char *plain_name(const char *url)
+{
+	const char *sep = strstr(url, "://"), *host, *at, *path;
+	size_t auth_len, path_len, i;
+	rm__buf b;
+
+	if (sep == NULL || strncmp(url, "file://", 7) == 0)
+		return rm__strndup(url, strcspn(url, "?"));
+	host = sep + 3;
+	auth_len = strcspn(host, "/?#");
+	at = host;
+	for (i = 0; i < auth_len; i++) {
+		if (host[i] == '@')
+			at = host + i + 1;
+	}
+	path = host + auth_len;
+	path_len = strcspn(path, "?#");
+	if (path_len == 1)
+		path_len = 0;
+	rm__buf_init(&b, 4096);
+	if (rm__buf_append(&b, url, (size_t)(host - url)) != RM_OK ||
+	    rm__buf_append(&b, at, auth_len - (size_t)(at - host)) != RM_OK ||
+	    rm__buf_append(&b, path, path_len) != RM_OK) {
+		rm__buf_free(&b);
+		return NULL;
+	}
+	return rm__buf_steal(&b);
+}
+
+/* Makes the child's name unique among its siblings: "name[2]". */
+static int unique_name(rm__route *r, char **name)
+{
+	size_t i;
+	char *n;
+	rm__buf b;
+
+	for (i = 0; i < r->child_count; i++) {
+		if (strcmp(r->children[i].name, *name) == 0)
+			break;
+	}
+	if (i == r->child_count)
+		return RM_OK;
+	rm__buf_init(&b, 4096);
+	if (rm__buf_printf(&b, "%s[%zu]", *name, r->child_count + 1) != RM_OK)
+		return RM_ENOMEM;
+	n = rm__buf_steal(&b);
+	if (n == NULL)
+		return RM_ENOMEM;
+	free(*name);
+	*name = n;
+	return RM_OK;
+}
+
+static int open_child(rm__route *r, const char *url, char *name,
+                      long weight, const rm_transport_opts *opts,
+                      rm_error *err)
+{
+	rm__route_child *c = &r->children[r->child_count];
+	rm_error e;
+	int rc;
+
+	rm__error_clear(&e);
+	rc = rm_transport_open(&c->t, url, opts, &e);
+	if (rc != RM_OK) {
+		free(name);
+		return rm__fail(err, rc, e.outcome, e.field[0] ? e.field : NULL,
+		                "%s() transport %zu: %s",
+		                rm__route_kind_name(r->kind), r->child_count + 1,
+		                e.message);
+	}
+	if (name == NULL)
+		name = c->t->backend == &rm__backend_route ?
+		       rm__strdup(c->t->scheme) : plain_name(url);
+	if (name == NULL || unique_name(r, &name) != RM_OK) {
+		free(name);
+		rm_transport_close(c->t);
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory opening a composite transport");
+	}
+	c->name = name;
+	c->weight = weight;
+	r->child_count++;
+	return RM_OK;
+}
+
+/* A URL with a parenthesis that does not open a composite. */
+static int check_parens(const rm__route *r, const token *tok, rm_error *err)
+{
+	rm__route_kind kind;
+
+	if (memchr(tok->p, '(', tok->len) == NULL &&
+	    memchr(tok->p, ')', tok->len) == NULL)
+		return RM_OK;
+	if (kind_at(tok->p, tok->len, &kind) > 0)
+		return RM_OK;
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+	                "%s() transport %zu: a URL inside a composite may "
+	                "hold parentheses only percent-encoded (%%28, %%29): "
+	                "'%.*s'", rm__route_kind_name(r->kind),
+	                r->child_count + 1, (int)tok->len, tok->p);
+}
+
+static int add_child(rm__route *r, token tok, const rm_transport_opts *opts,
+                     rm_error *err)
+{
+	long weight = 1;
+	char *name = NULL, *url;
+	int rc = RM_OK;
+
+	if (r->child_count == CHILDREN_MAX)
+		return fail_syntax(err, "a composite takes at most 64 "
+		                   "transports", tok.p);
+	if (r->kind == RM__ROUTE_WEIGHTED)
+		rc = take_weight(&tok, &weight, err);
+	if (rc == RM_OK)
+		rc = check_parens(r, &tok, err);
+	if (rc == RM_OK)
+		rc = take_name(&tok, &name, err);
+	if (rc != RM_OK)
+		return rc;
+	url = rm__strndup(tok.p, tok.len);
+	if (url == NULL) {
+		free(name);
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory parsing a composite URL");
+	}
+	rc = open_child(r, url, name, weight, opts, err);
+	free(url);
+	return rc;
+}
+
+static int parse_children(rm__route *r, const char *body, const char *end,
+                          const rm_transport_opts *opts, rm_error *err)
+{
+	const char *p = body;
+	token tok;
+	int rc = RM_OK;
+
+	r->children = calloc(CHILDREN_MAX, sizeof(*r->children));
+	if (r->children == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory parsing a composite URL");
+	while (rc == RM_OK) {
+		rc = next_token(&p, end, &tok, err);
+		if (rc != RM_OK || tok.len == 0)
+			break;
+		rc = add_child(r, tok, opts, err);
+	}
+	return rc;
+}
+
+static int check_count(const rm__route *r, rm_error *err)
+{
+	const char *kind = rm__route_kind_name(r->kind);
+
+	if (r->child_count == 0)
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+		                "%s() needs at least one transport, as in "
+		                "%s(smtp://relay.example)", kind, kind);
+	if (r->kind == RM__ROUTE_RETRY && r->child_count > 1)
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+		                "retry() wraps one transport; to retry over "
+		                "several, wrap them: retry(failover(a b))");
+	return RM_OK;
+}
+
+int rm__route_parse(rm__route *r, const char *text,
+                    const rm_transport_opts *opts, rm_error *err)
+{
+	const char *p = skip_space(text, text + strlen(text)), *close;
+	size_t n = kind_at(p, strlen(p), &r->kind);
+	int rc;
+
+	if (n == 0)
+		return fail_syntax(err, "not a composite URL", text);
+	close = closing_paren(p + n);
+	if (close == NULL)
+		return fail_syntax(err, "unbalanced parentheses", text);
+	set_defaults(r);
+	rc = parse_suffix(r, close + 1, err);
+	if (rc == RM_OK)
+		rc = parse_children(r, p + n, close, opts, err);
+	if (rc == RM_OK)
+		rc = check_count(r, err);
+	return rc;
+}
+
+void rm__route_free(rm__route *r)
+{
+	size_t i;
+
+	for (i = 0; i < r->child_count; i++) {
+		rm_transport_close(r->children[i].t);
+		free(r->children[i].name);
+	}
+	free(r->children);
+	r->children = NULL;
+	r->child_count = 0;
+	rm__breaker_free(&r->breaker);
+}
