@@ -68,7 +68,8 @@ static void check_words(const char *h)
 			assert_true(p[i] != ' ' && p[i] != '\t' &&
 			            p[i] != '\r');
 		assert_true(p[-1] == ' ' || p[-1] == '\t' || p[-1] == ':');
-		assert_true(end[2] == ' ' || end[2] == '\r');
+		assert_true(end[2] == ' ' || end[2] == '\t' ||
+		            end[2] == '\r');
 		p = end + 2;
 	}
 }
@@ -287,6 +288,38 @@ static void encode__qp_binary_roundtrip(void **state)
 	qp_roundtrip("\r\r\n\n \t\r\n", 8);
 }
 
+/* A small deterministic generator for the property tests. */
+static unsigned next_rand(unsigned *s)
+{
+	*s = *s * 1103515245u + 12345u;
+	return (*s >> 16) & 0x7FFF;
+}
+
+static void encode__qp_properties(void **state)
+{
+	static const char alphabet[] = "ab. \t=\r\n.\xc3\xa9-F";
+	char in[600];
+	unsigned seed = 7;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 2000; round++) {
+		size_t len = next_rand(&seed) % sizeof(in), i;
+		char *e;
+
+		for (i = 0; i < len; i++)
+			in[i] = alphabet[next_rand(&seed) %
+			                 (sizeof(alphabet) - 1)];
+		qp_roundtrip(in, len);
+
+		/* No encoded line starts with "." (RFC 5321 4.5.2). */
+		e = qp(in, len);
+		assert_true(e[0] != '.');
+		assert_null(strstr(e, "\r\n."));
+		free(e);
+	}
+}
+
 static void encode__crlf_normalize(void **state)
 {
 	char *out;
@@ -362,6 +395,35 @@ static void encode__case01_long_non_ascii(void **state)
 		       "\x9f\x98\x80 ");
 	strcat(s, "fin");
 	roundtrip_subject(s);
+}
+
+static void encode__rfc2047_properties(void **state)
+{
+	static const char *const pieces[] = {
+		"a", "word", " ", "  ", "\t", "\xc3\xa9", "\xe2\x80\x93",
+		"\xf0\x9f\x98\x80", "=?", "?=", "_", "x", "longerword"
+	};
+	char s[400];
+	unsigned seed = 11;
+	int round;
+
+	(void)state;
+	for (round = 0; round < 1500; round++) {
+		size_t n = next_rand(&seed) % 60, i;
+
+		s[0] = '\0';
+		for (i = 0; i < n; i++)
+			strcat(s, pieces[next_rand(&seed) %
+			                 RM__ARRAY_LEN(pieces)]);
+		/* Leading and trailing white space is not kept. */
+		while (s[0] == ' ' || s[0] == '\t')
+			memmove(s, s + 1, strlen(s));
+		n = strlen(s);
+		while (n > 0 && (s[n - 1] == ' ' || s[n - 1] == '\t'))
+			s[--n] = '\0';
+		if (n > 0)
+			roundtrip_subject(s);
+	}
 }
 
 static void encode__case05_long_subjects(void **state)
@@ -604,10 +666,12 @@ int main(void)
 		cmocka_unit_test(encode__qp_soft_breaks),
 		cmocka_unit_test(encode__qp_dot_after_soft_break),
 		cmocka_unit_test(encode__qp_binary_roundtrip),
+		cmocka_unit_test(encode__qp_properties),
 		cmocka_unit_test(encode__crlf_normalize),
 		cmocka_unit_test(encode__cte_choice),
 		cmocka_unit_test(encode__case01_word_placement),
 		cmocka_unit_test(encode__case01_long_non_ascii),
+		cmocka_unit_test(encode__rfc2047_properties),
 		cmocka_unit_test(encode__case05_long_subjects),
 		cmocka_unit_test(encode__case14_value_is_printable),
 		cmocka_unit_test(encode__case02_display_names),
