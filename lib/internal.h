@@ -186,7 +186,8 @@ int rm__fold_end(rm__fold *f);   /* appends the final CRLF */
 int rm__fold_text(rm__fold *f, const char *text, size_t len,
                   size_t long_word);
 
-/* A display name as a phrase: atoms, a quoted-string or encoded-words. */
+/* A display name as a phrase: atoms, a quoted-string, or encoded-words
+ * when it holds non-ASCII or "=?". */
 int rm__fold_phrase(rm__fold *f, const char *name);
 
 /*
@@ -201,8 +202,9 @@ int rm__fold_words(rm__fold *f, const char *ws, const char *text,
 /*
  * Appends "; attr=value" as a MIME parameter: a quoted-string when it
  * fits, else RFC 2231 continuations (attr*0=...), percent-encoded UTF-8
- * (attr*=utf-8''...) when the value is not ASCII (RFC 2231 sections 3,
- * 4 and 7).
+ * (attr*=utf-8''...) when the value is not ASCII or holds "=?" (RFC 2231
+ * sections 3, 4 and 7). Continuation segments never start or end with a
+ * space and never split a %XX triplet.
  */
 int rm__fold_param(rm__fold *f, const char *attr, const char *value);
 
