@@ -15,6 +15,11 @@ static const struct {
 	{ "file", &rm__backend_file },
 	{ "smtp", &rm__backend_smtp },
 	{ "smtps", &rm__backend_smtp },
+	{ "sendgrid", &rm__backend_sendgrid },
+	{ "mailgun", &rm__backend_mailgun },
+	{ "ses", &rm__backend_ses },
+	{ "postmark", &rm__backend_postmark },
+	{ "smtp2go", &rm__backend_smtp2go },
 };
 
 /* Points t at the backend for scheme; 0 if there is none. */
@@ -74,7 +79,9 @@ static int open_backend(rm_transport *t, const char *text, rm_error *err)
 	if (rc == RM_OK && !find_backend(t, url.scheme))
 		rc = rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
 		              "scheme", "unknown transport scheme "
-		              "'%s' (known: file, smtp, smtps)", url.scheme);
+		              "'%s' (known: file, smtp, smtps, "
+		              "sendgrid, mailgun, ses, postmark, "
+		              "smtp2go)", url.scheme);
 	if (rc == RM_OK)
 		rc = t->backend->open(t, &url, err);
 	if (rc == RM_OK) {

@@ -1,0 +1,91 @@
+/*
+ * Helpers shared by the HTTP API backends (http_util.c): rendering the
+ * message, addresses and header values for JSON fields, attachment bytes,
+ * and the plumbing of one send.
+ */
+#ifndef RM_HTTP_INT_H
+#define RM_HTTP_INT_H
+
+#include <cJSON.h>
+
+#include "message_int.h"
+
+/* What every backend keeps: the HTTP layer and the API key or token. */
+typedef struct rm__http_keyed {
+	rm__http *http;
+	char *key;
+} rm__http_keyed;
+
+/*
+ * Opens the HTTP layer and takes the key from the URL's user part (or
+ * from the transport's password option when the URL has none).
+ */
+int rm__http_base_open(rm__http_keyed *b, rm_transport *t, const rm__url *url,
+                       const char *default_base, rm_error *err);
+void rm__http_base_close(rm__http_keyed *b);
+
+/* The regional base URL: region=eu picks eu_base, absent picks base. */
+int rm__http_region_base(const rm__url *url, const char *base,
+                         const char *eu_base, const char **out,
+                         rm_error *err);
+
+/*
+ * The message as the writer renders it for a relay without SMTPUTF8,
+ * in memory; RM_ETOOBIG (before writing) when it exceeds max bytes.
+ */
+int rm__http_render(rm_message *msg, const char *name, uint64_t max,
+                    rm__buf *out, rm_error *err);
+
+/* Refuses a raw message for a provider that takes only fields. */
+int rm__http_need_fields(const rm_message *msg, const char *name,
+                         rm_error *err);
+
+/* The addr-spec, ASCII (A-label domain); fails for a UTF-8 local part. */
+int rm__http_addr(const rm__mailbox *mb, const char *field, rm__buf *out,
+                  rm_error *err);
+
+/* "addr" or "Name <addr>", the name quoted when it must be. */
+int rm__http_mailbox(const rm__mailbox *mb, const char *field,
+                     rm__buf *out, rm_error *err);
+
+/* The bytes of an attachment, from memory or read from its file. */
+int rm__http_part_bytes(const rm__part *p, const char *field, size_t max,
+                        rm__buf *out, rm_error *err);
+
+/*
+ * A header's logical value for a JSON field (RFC 5322 2.2.3: folding is
+ * a wire form only): printable ASCII, non-ASCII as RFC 2047 words joined
+ * by spaces, never a CR, LF or TAB.
+ */
+int rm__http_header_value(const char *value, rm__buf *out);
+
+/* Adds name: base64 of data (no line breaks, RFC 4648 section 3.1). */
+int rm__json_add_base64(cJSON *obj, const char *name, const void *data,
+                        size_t len);
+
+/* Prints root unformatted into *out (free()); RM_ENOMEM on failure. */
+int rm__json_print(cJSON *root, char **out, size_t *len);
+
+/* The count of To, Cc and Bcc addresses of the message. */
+size_t rm__http_recipient_count(const rm_message *msg);
+
+/* Fails with RM_ELIMIT when the message has more than max recipients. */
+int rm__http_check_recipients(const rm_message *msg, const char *name,
+                              size_t max, rm_error *err);
+
+/* Parses a JSON body; NULL when it is not JSON. */
+cJSON *rm__json_parse_body(const rm__http_response *resp);
+
+/* The string member name of obj, or NULL. */
+const char *rm__json_string(const cJSON *obj, const char *name);
+
+/*
+ * Posts and reads the answer. On a transfer failure fills r and returns
+ * the error; else RM_OK with resp filled (any status).
+ */
+int rm__http_exchange(rm__http *h, rm_result *r, const char *path,
+                      const rm__http_header *headers, size_t count,
+                      const char *body, size_t len, rm__http_response *resp,
+                      rm_error *err);
+
+#endif /* RM_HTTP_INT_H */
