@@ -557,17 +557,50 @@ static int param_ascii(rm__fold *f, const char *attr, const char *value)
 	return rc;
 }
 
-/* The length of value percent-encoded. */
-static size_t pct_len(const unsigned char *v)
+/* The length of n bytes of v percent-encoded (at most up to its end). */
+static size_t pct_len_n(const unsigned char *v, size_t n)
 {
-	size_t n = 0;
+	size_t len = 0;
 
-	for (; *v != '\0'; v++)
-		n += attr_char(*v) ? 1 : 3;
-	return n;
+	for (; n > 0 && *v != '\0'; v++, n--)
+		len += attr_char(*v) ? 1 : 3;
+	return len;
 }
 
-/* Percent-encoded segments never split a %XX triplet (RFC 2231 3, 4). */
+static size_t pct_len(const unsigned char *v)
+{
+	return pct_len_n(v, (size_t)-1);
+}
+
+/*
+ * Appends as many whole characters of *v, percent-encoded, as fit in
+ * room: a segment never splits a %XX triplet, nor a UTF-8 sequence,
+ * which some readers decode segment by segment.
+ */
+static int pct_segment(const unsigned char **v, rm__buf *seg, size_t room)
+{
+	const unsigned char *p = *v;
+	int rc = RM_OK;
+
+	while (rc == RM_OK && *p != '\0') {
+		size_t n = utf8_len(*p), i;
+
+		if (seg->len + pct_len_n(p, n) > room)
+			break;
+		for (i = 0; rc == RM_OK && i < n; i++, p++) {
+			if (attr_char(*p))
+				rc = rm__buf_append_byte(seg, (char)*p);
+			else
+				rc = rm__buf_printf(seg, "%%%c%c",
+				                    hex_upper[*p >> 4],
+				                    hex_upper[*p & 15]);
+		}
+	}
+	*v = p;
+	return rc;
+}
+
+/* Percent-encoded values (RFC 2231 3, 4), continued when too long. */
 static int param_extended(rm__fold *f, const char *attr, const char *value)
 {
 	const unsigned char *v = (const unsigned char *)value;
@@ -585,16 +618,8 @@ static int param_extended(rm__fold *f, const char *attr, const char *value)
 		else
 			rc = rm__buf_printf(&seg, "%s*%zu*=%s", attr, n,
 			                    n == 0 ? "utf-8''" : "");
-		while (rc == RM_OK && *v != '\0' &&
-		       seg.len + (attr_char(*v) ? 1 : 3) <= room) {
-			if (attr_char(*v))
-				rc = rm__buf_append_byte(&seg, (char)*v);
-			else
-				rc = rm__buf_printf(&seg, "%%%c%c",
-				                    hex_upper[*v >> 4],
-				                    hex_upper[*v & 15]);
-			v++;
-		}
+		if (rc == RM_OK)
+			rc = pct_segment(&v, &seg, room);
 		if (rc == RM_OK)
 			rc = param_atom(f, seg.data, seg.len);
 		n++;

@@ -586,6 +586,16 @@ static void encode__case04_never_splits_triplets(void **state)
 		assert_true(mc_hex(p[1]) >= 0);
 		assert_true(mc_hex(p[2]) >= 0);
 	}
+
+	/* And whole characters: each en dash is three triplets. */
+	for (p = h; (p = strstr(p, "*=")) != NULL; p += 2) {
+		size_t triplets = 0;
+		const char *q;
+
+		for (q = p + 2; *q != ';' && *q != '\r'; q++)
+			triplets += *q == '%';
+		assert_int_equal(triplets % 3, 0);
+	}
 	free(h);
 }
 
