@@ -1,0 +1,232 @@
+/*
+ * Unit tests for the HTTP layer's pure parts: the retry hint (case 13),
+ * the status classes, header values for JSON fields (case 14), unwrapped
+ * base64 (case 15), tags and metadata, and the URL options every HTTP
+ * backend checks before it sends anything.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "http_int.h"
+
+static long long hint_for(const char *headers)
+{
+	rm__http_response r;
+	long long ms;
+
+	rm__http_response_init(&r);
+	assert_int_equal(rm__buf_append_str(&r.headers, headers), RM_OK);
+	ms = rm__http_retry_hint(&r);
+	rm__http_response_free(&r);
+	return ms;
+}
+
+static void http__retry_after_seconds(void **state)
+{
+	(void)state;
+	assert_int_equal(hint_for("HTTP/1.1 429 Too Many Requests\r\n"
+	                          "Retry-After: 3\r\n\r\n"), 3000);
+	assert_int_equal(hint_for("HTTP/1.1 503 Unavailable\r\n"
+	                          "retry-after:   2  \r\n\r\n"), 2000);
+}
+
+/* Case 13 B: the HTTP-date counts from the server's Date header. */
+static void http__retry_after_date(void **state)
+{
+	(void)state;
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\n"
+	                          "Date: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
+	                          "Retry-After: Tue, 02 Jan 2024 03:04:10 GMT"
+	                          "\r\n\r\n"), 5000);
+	/* A date in the past asks for no wait. */
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\n"
+	                          "Date: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
+	                          "Retry-After: Tue, 02 Jan 2024 03:04:00 GMT"
+	                          "\r\n\r\n"), 0);
+}
+
+/* Case 13 C: X-RateLimit-Reset is epoch seconds. */
+static void http__ratelimit_reset(void **state)
+{
+	(void)state;
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\n"
+	                          "Date: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
+	                          "X-RateLimit-Reset: 1704164650\r\n\r\n"),
+	                 5000);
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\n\r\n"), 0);
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\nRetry-After: soon\r\n"
+	                          "\r\n"), 0);
+}
+
+/* Only the final response's headers count (not a 100 Continue's). */
+static void http__headers_of_final_response(void **state)
+{
+	rm__http_response r;
+	char v[64];
+
+	(void)state;
+	rm__http_response_init(&r);
+	rm__buf_append_str(&r.headers, "HTTP/1.1 202 Accepted\r\n"
+	                   "X-Message-Id: abc123\r\nX-Empty:\r\n\r\n");
+	assert_true(rm__http_response_header(&r, "x-message-id", v,
+	                                     sizeof(v)));
+	assert_string_equal(v, "abc123");
+	assert_true(rm__http_response_header(&r, "X-Empty", v, sizeof(v)));
+	assert_string_equal(v, "");
+	assert_false(rm__http_response_header(&r, "X-Message", v,
+	                                      sizeof(v)));
+	rm__http_response_free(&r);
+}
+
+static void http__status_classes(void **state)
+{
+	(void)state;
+	assert_int_equal(rm__http_status_outcome(202), RM_OUTCOME_DELIVERED);
+	assert_int_equal(rm__http_status_outcome(429), RM_OUTCOME_TRANSIENT);
+	assert_int_equal(rm__http_status_outcome(500), RM_OUTCOME_TRANSIENT);
+	assert_int_equal(rm__http_status_outcome(503), RM_OUTCOME_TRANSIENT);
+	assert_int_equal(rm__http_status_outcome(400),
+	                 RM_OUTCOME_PERM_PROVIDER);
+	assert_int_equal(rm__http_status_outcome(401),
+	                 RM_OUTCOME_PERM_PROVIDER);
+	assert_int_equal(rm__http_status_code(401), RM_EAUTH);
+	assert_int_equal(rm__http_status_code(403), RM_EAUTH);
+	assert_int_equal(rm__http_status_code(413), RM_ETOOBIG);
+	assert_int_equal(rm__http_status_code(429), RM_ETEMPFAIL);
+	assert_int_equal(rm__http_status_code(422), RM_EREJECTED);
+}
+
+/* Case 14 A and D: one line of printable ASCII, words that decode back. */
+static void http__header_value_logical(void **state)
+{
+	char value[64] = "";
+	rm__buf out;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < 20; i++)
+		strcat(value, "\xc3\xa9");
+	rm__buf_init(&out, 4096);
+	assert_int_equal(rm__http_header_value(value, &out), RM_OK);
+	assert_true(strncmp(out.data, "=?UTF-8?", 8) == 0);
+	for (i = 0; i < out.len; i++)
+		assert_true(out.data[i] >= 0x20 && out.data[i] <= 0x7e);
+	rm__buf_reset(&out);
+	assert_int_equal(rm__http_header_value(
+		"{\"order\":\"A-1\"} and a value well over seventy-eight "
+		"characters long, which is never folded", &out), RM_OK);
+	assert_string_equal(out.data, "{\"order\":\"A-1\"} and a value well "
+	                    "over seventy-eight characters long, which is "
+	                    "never folded");
+	rm__buf_free(&out);
+}
+
+/* Case 15: JSON attachments carry one unwrapped base64 string. */
+static void http__base64_unwrapped(void **state)
+{
+	unsigned char data[64];
+	cJSON *obj = cJSON_CreateObject();
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)i;
+	assert_int_equal(rm__json_add_base64(obj, "content", data,
+	                                     sizeof(data)), RM_OK);
+	assert_string_equal(rm__json_string(obj, "content"),
+	                    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIS"
+	                    "IjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0+Pw==");
+	cJSON_Delete(obj);
+}
+
+static void http__tags_and_metadata(void **state)
+{
+	rm_message *msg;
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm_message_new(&msg, NULL), RM_OK);
+	assert_int_equal(rm_message_add_tag(msg, "reports", &err), RM_OK);
+	assert_int_equal(rm_message_add_tag(msg, "reports", &err), RM_OK);
+	assert_int_equal(msg->tag_count, 1);
+	assert_int_equal(rm_message_add_tag(msg, "", &err), RM_EINVAL);
+	assert_int_equal(rm_message_add_tag(msg, "a\r\nb", &err), RM_EINVAL);
+	assert_int_equal(rm_message_set_metadata(msg, "job", "42", &err),
+	                 RM_OK);
+	assert_int_equal(rm_message_set_metadata(msg, "job", "43", &err),
+	                 RM_OK);
+	assert_int_equal(msg->meta_count, 1);
+	assert_string_equal(msg->meta[0].value, "43");
+	assert_int_equal(rm_message_set_metadata(msg, "bad key", "1", &err),
+	                 RM_EINVAL);
+	assert_string_equal(err.field, "metadata key");
+	assert_int_equal(rm_message_set_metadata(msg, "job", NULL, &err),
+	                 RM_OK);
+	assert_int_equal(msg->meta_count, 0);
+	rm_message_free(msg);
+}
+
+static int open_fails(const char *url, const char *field)
+{
+	rm_transport *t = NULL;
+	rm_error err;
+	int rc = rm_transport_open(&t, url, NULL, &err);
+
+	rm_transport_close(t);
+	if (rc != RM_OK && field != NULL)
+		assert_string_equal(err.field, field);
+	return rc;
+}
+
+static void http__url_options(void **state)
+{
+	(void)state;
+	assert_int_equal(open_fails("sendgrid://K@default", NULL), RM_OK);
+	assert_int_equal(open_fails("sendgrid://K@default?region=eu", NULL),
+	                 RM_OK);
+	assert_int_equal(open_fails("sendgrid://K@default?region=mars",
+	                            "region"), RM_EURL);
+	assert_int_equal(open_fails("sendgrid://default", "user"), RM_EURL);
+	assert_int_equal(open_fails("sendgrid://K@default?colour=red",
+	                            "colour"), RM_EURL);
+	/* Plain http only on loopback, or when asked for in plain words. */
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://mail.example.com", "endpoint"),
+	                 RM_EURL);
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://mail.example.com&"
+	                            "allow_insecure_http=yes", NULL), RM_OK);
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://127.0.0.1:9", NULL), RM_OK);
+	assert_int_equal(open_fails("smtp2go://K@default?timeout=0",
+	                            "timeout"), RM_EURL);
+	assert_int_equal(open_fails("mailgun://K@mg.example.com?region=eu",
+	                            NULL), RM_OK);
+	assert_int_equal(open_fails("ses://A:S@eu-west-1?configuration_set="
+	                            "cs&email_tags=a:1", NULL), RM_OK);
+	assert_int_equal(open_fails("ses://A:S@Not_A_Region", "host"),
+	                 RM_EURL);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(http__retry_after_seconds),
+		cmocka_unit_test(http__retry_after_date),
+		cmocka_unit_test(http__ratelimit_reset),
+		cmocka_unit_test(http__headers_of_final_response),
+		cmocka_unit_test(http__status_classes),
+		cmocka_unit_test(http__header_value_logical),
+		cmocka_unit_test(http__base64_unwrapped),
+		cmocka_unit_test(http__tags_and_metadata),
+		cmocka_unit_test(http__url_options),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
