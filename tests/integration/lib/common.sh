@@ -48,6 +48,7 @@ not_ok() {
 }
 
 # check NAME COMMAND...: runs the command; its output is shown on failure.
+# The command runs in a subshell: it must not start background servers.
 check() {
 	local name=$1 out status
 	shift
@@ -137,7 +138,7 @@ start_sink() {
 	shift
 	rm -f "$dir.port"
 	"$bin/relaymail-sink" --dir "$dir" --port 0 --port-file "$dir.port" \
-		"$@" 2>"$dir.log" &
+		"$@" >"$dir.log" 2>&1 </dev/null &
 	sink_pid=$!
 	at_exit stop_pid "$sink_pid"
 	if ! wait_for_file "$dir.port"; then
@@ -146,4 +147,17 @@ start_sink() {
 		return 1
 	fi
 	sink_port=$(cat "$dir.port")
+}
+
+# find_case DIR NAME: waits for the message in DIR/*.eml whose header
+# "X-Test-Case: NAME" marks it, and prints its path.
+find_case() {
+	local i file
+	for ((i = 0; i < 300; i++)); do
+		file=$(grep -lE "^X-Test-Case: $2"$'\r?$' "$1"/*.eml \
+			2>/dev/null | head -n 1)
+		[ -n "$file" ] && { echo "$file"; return 0; }
+		sleep 0.1
+	done
+	return 1
 }
