@@ -14,7 +14,23 @@ fi
 build_pkgs="build-essential clang pkg-config libcurl4-openssl-dev
 	libmbedtls-dev libcjson-dev libidn2-dev libsodium-dev"
 test_pkgs="libcmocka-dev python3 openssl postfix dovecot-core
-	nodejs npm valgrind ca-certificates python3-dkim"
+	valgrind ca-certificates python3-dkim"
+
+# A machine may already have a Node.js with its own npm (which conflicts
+# with Debian's npm package): Debian's are installed only where missing.
+command -v node >/dev/null 2>&1 || test_pkgs="$test_pkgs nodejs"
+command -v npm >/dev/null 2>&1 || test_pkgs="$test_pkgs npm"
+
+# The tests start private Postfix and Dovecot instances on their own
+# ports and folders; system instances are not needed, so stop them.
+stop_service() {
+	if command -v systemctl >/dev/null 2>&1 &&
+		systemctl is-active --quiet "$1" 2>/dev/null; then
+		$SUDO systemctl disable --now "$1" || true
+	elif command -v service >/dev/null 2>&1; then
+		$SUDO service "$1" stop >/dev/null 2>&1 || true
+	fi
+}
 
 if [ -z "${RM_SKIP_APT:-}" ]; then
 	export DEBIAN_FRONTEND=noninteractive
@@ -26,6 +42,8 @@ if [ -z "${RM_SKIP_APT:-}" ]; then
 	# shellcheck disable=SC2086
 	$SUDO apt-get install -y -q --no-install-recommends \
 		$build_pkgs $test_pkgs
+	stop_service postfix
+	stop_service dovecot
 fi
 
 if [ -z "${RM_SKIP_NPM:-}" ]; then
