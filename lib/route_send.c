@@ -341,6 +341,54 @@ static rm_outcome try_child(send_ctx *c, rm__route_child *ch, long long wait)
 	return o;
 }
 
+/*
+ * Backends known to build their request from rm__message_envelope, so
+ * that a try can go to some recipients only. The others get the whole
+ * message or nothing: resending to every recipient could deliver twice.
+ */
+static const char *const subset_schemes[] = {
+	"smtp", "smtps", "file", "mailgun"
+};
+
+static int takes_subset(const rm_transport *t)
+{
+	const rm__route *r;
+	size_t i;
+
+	if (t->backend != &rm__backend_route) {
+		for (i = 0; i < RM__ARRAY_LEN(subset_schemes); i++) {
+			if (strcmp(t->scheme, subset_schemes[i]) == 0)
+				return 1;
+		}
+		return 0;
+	}
+	r = t->impl;
+	for (i = 0; i < r->child_count; i++) {
+		if (!takes_subset(r->children[i].t))
+			return 0;
+	}
+	return 1;
+}
+
+/* 0 when the next try would need a subset ch cannot send to. */
+static int subset_ok(send_ctx *c, rm__route_child *ch)
+{
+	rm_attempt a;
+
+	if (pending_count(c) == c->slot_count || takes_subset(ch->t))
+		return 1;
+	memset(&a, 0, sizeof(a));
+	a.transport = ch->name;
+	a.text = "skipped: it sends to every recipient or none, and some "
+	         "were already done";
+	rm__route_emit(c->r, RM_EVENT_SKIPPED, &a, NULL, RM_OK);
+	rm__logf(&c->r->t->log, RM_LOG_INFO, "%s: not trying %s for the "
+	         "%zu recipients left: it cannot send to some recipients "
+	         "only", rm__route_kind_name(c->r->kind), ch->name,
+	         pending_count(c));
+	return 0;
+}
+
 /* 1 if the breaker lets ch be tried now; a skip is counted and told. */
 static int admit(send_ctx *c, rm__route_child *ch)
 {
@@ -440,7 +488,7 @@ static void run_retry(send_ctx *c)
 		    c->tries >= c->r->cfg.attempts)
 			return;
 		wait = next_wait(c, ch);
-		if (wait < 0)
+		if (wait < 0 || !subset_ok(c, ch))
 			return;
 		rm__route_sleep(c->r, wait);
 	}
@@ -465,7 +513,7 @@ static void run_order(send_ctx *c, const size_t *order)
 	for (i = 0; i < r->child_count; i++) {
 		rm__route_child *ch = &r->children[order[i]];
 
-		if (!admit(c, ch))
+		if (!subset_ok(c, ch) || !admit(c, ch))
 			continue;
 		if (!failover_ok(c, try_child(c, ch, 0)))
 			return;

@@ -397,6 +397,33 @@ static void failover__only_the_unrefused_go_on(void **state)
 	rt_free(&x);
 }
 
+static void failover__whole_message_backends_get_no_subset(void **state)
+{
+	static const fb_step a[] = {
+		{ RM_OUTCOME_DELIVERED, RM_OK, 250, 0, "DT" }
+	};
+	static const fb_step b[] = { DELIVERED };
+	rm_recipient_status st;
+	rt x;
+
+	(void)state;
+	rt_open(&x, "failover(file:///tmp#a file:///tmp#b)");
+	rt_fake(&x, 0, a, 1);
+	rt_fake(&x, 1, b, 1);
+	/* A JSON API sends to every recipient or none: r1 would get the
+	 * message twice. */
+	fb_child(x.t, 1)->scheme = "sendgrid";
+	assert_int_equal(rt_send(&x, "r1@example.net, r2@example.net"),
+	                 RM_OK);
+	assert_int_equal(x.fb[1].calls, 0);
+	assert_string_equal(x.events, "try:failover:a skip:failover:b "
+	                    "final:delivered");
+	assert_int_equal(rm_result_recipient(x.r, 1, &st), 0);
+	assert_false(st.accepted);
+	assert_int_equal(st.outcome, RM_OUTCOME_TRANSIENT);
+	rt_free(&x);
+}
+
 /* ---------------------------------------------------------------------- */
 /* roundrobin(), weighted(), nesting                                      */
 /* ---------------------------------------------------------------------- */
@@ -528,6 +555,7 @@ int main(void)
 		cmocka_unit_test(failover__never_after_recipients_refused),
 		cmocka_unit_test(failover__ambiguous_stops_unless_asked),
 		cmocka_unit_test(failover__only_the_unrefused_go_on),
+		cmocka_unit_test(failover__whole_message_backends_get_no_subset),
 		cmocka_unit_test(roundrobin__takes_turns_and_fails_over),
 		cmocka_unit_test(weighted__three_to_one),
 		cmocka_unit_test(nested__attempts_flatten_and_waits_add_up),
