@@ -87,20 +87,52 @@ static const rm__mailbox *reverse_path(const rm_message *msg)
 	return &msg->from.items[0];
 }
 
-/* 1 if mb is already among the first n recipients. */
-static int seen_before(const rm__mailbox **all, size_t n,
-                       const rm__mailbox *mb)
+/* FNV-1a of the local part and of the domain in lower case: equal for
+ * every two mailboxes that rm__mailbox_same calls the same. */
+static uint64_t mailbox_hash(const rm__mailbox *mb)
 {
-	size_t i;
+	uint64_t h = 14695981039346656037u;
+	const char *p;
 
-	for (i = 0; i < n; i++)
-		if (rm__mailbox_same(all[i], mb))
-			return 1;
-	return 0;
+	for (p = mb->local; *p != '\0'; p++)
+		h = (h ^ (unsigned char)*p) * 1099511628211u;
+	h = (h ^ '@') * 1099511628211u;
+	for (p = mb->domain_ascii; *p != '\0'; p++) {
+		unsigned char c = (unsigned char)*p;
+
+		if (c >= 'A' && c <= 'Z')
+			c = (unsigned char)(c + 32);
+		h = (h ^ c) * 1099511628211u;
+	}
+	return h;
+}
+
+/* A set of the recipients kept so far, so that a list of thousands is
+ * deduplicated in linear time: open addressing, slots hold an index
+ * into all plus one, cap is a power of two at least twice the count. */
+typedef struct rcpt_set {
+	size_t *slots;
+	size_t cap;
+	const rm__mailbox **all;
+} rcpt_set;
+
+/* Adds mb as all[n]; 0 if an equal mailbox is already in the set. */
+static int set_add(rcpt_set *set, size_t n, const rm__mailbox *mb)
+{
+	size_t i = (size_t)mailbox_hash(mb) & (set->cap - 1);
+
+	while (set->slots[i] != 0) {
+		if (rm__mailbox_same(set->all[set->slots[i] - 1], mb))
+			return 0;
+		i = (i + 1) & (set->cap - 1);
+	}
+	set->slots[i] = n + 1;
+	set->all[n] = mb;
+	return 1;
 }
 
 /* Collects To, Cc and Bcc in order, duplicates left out. */
-static size_t collect(const rm_message *msg, const rm__mailbox **all)
+static size_t collect(const rm_message *msg, rcpt_set *set)
 {
 	const rm__mblist *lists[3];
 	size_t i, j, n = 0;
@@ -110,10 +142,8 @@ static size_t collect(const rm_message *msg, const rm__mailbox **all)
 	lists[2] = &msg->bcc;
 	for (i = 0; i < 3; i++) {
 		for (j = 0; j < lists[i]->count; j++) {
-			const rm__mailbox *mb = &lists[i]->items[j];
-
-			if (!seen_before(all, n, mb))
-				all[n++] = mb;
+			if (set_add(set, n, &lists[i]->items[j]))
+				n++;
 		}
 	}
 	return n;
@@ -132,16 +162,23 @@ static int fill_rcpts(const rm_message *msg, int utf8, rm__envelope *env,
 {
 	size_t total = msg->to.count + msg->cc.count + msg->bcc.count, n, i;
 	const rm__mailbox **all = calloc(total + 1, sizeof(*all));
+	rcpt_set set = { NULL, 16, all };
 	int rc = RM_OK;
 
+	while (set.cap < 2 * total)
+		set.cap *= 2;
+	set.slots = calloc(set.cap, sizeof(*set.slots));
 	env->rcpts = calloc(total + 1, sizeof(*env->rcpts));
 	env->index = calloc(total + 1, sizeof(*env->index));
-	if (all == NULL || env->rcpts == NULL || env->index == NULL) {
+	if (all == NULL || set.slots == NULL || env->rcpts == NULL ||
+	    env->index == NULL) {
 		free(all);
+		free(set.slots);
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory building the envelope");
 	}
-	n = collect(msg, all);
+	n = collect(msg, &set);
+	free(set.slots);
 	for (i = 0; rc == RM_OK && i < n; i++) {
 		if (!rcpt_wanted(msg, i))
 			continue;

@@ -808,6 +808,28 @@ static void message__envelope_order_and_dedup(void **state)
 	rm_message_free(msg);
 }
 
+static void message__envelope_dedup_at_scale(void **state)
+{
+	rm_message *msg = basic_message();
+	rm__envelope env;
+	char addr[64];
+	int i;
+
+	(void)state;
+	for (i = 0; i < 3000; i++) {
+		snprintf(addr, sizeof(addr), "user%04d@example.com", i);
+		OK(rm_message_add_to(msg, addr, NULL, &err));
+		snprintf(addr, sizeof(addr), "user%04d@EXAMPLE.com", 2999 - i);
+		OK(rm_message_add_bcc(msg, addr, NULL, &err));
+	}
+	OK(rm__message_envelope(msg, 0, &env, &err));
+	assert_int_equal(env.rcpt_count, 3001);
+	assert_string_equal(env.rcpts[0], "rcpt@example.org");
+	assert_string_equal(env.rcpts[3000], "user2999@example.com");
+	rm__envelope_free(&env);
+	rm_message_free(msg);
+}
+
 static void message__case03_idn_without_smtputf8(void **state)
 {
 	rm_message *msg = basic_message();
@@ -899,6 +921,7 @@ int main(void)
 		cmocka_unit_test(message__file_attachment_streamed),
 		cmocka_unit_test(message__callback_can_stop),
 		cmocka_unit_test(message__envelope_order_and_dedup),
+		cmocka_unit_test(message__envelope_dedup_at_scale),
 		cmocka_unit_test(message__case03_idn_without_smtputf8),
 		cmocka_unit_test(message__case03_utf8_local_part),
 	};
