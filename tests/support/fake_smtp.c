@@ -368,30 +368,43 @@ static void *serve(void *arg)
 	return NULL;
 }
 
-static int listen_loopback(fake_smtp *fs)
+static int listen_loopback(fake_smtp *fs, int ipv6)
 {
+	struct sockaddr_in6 a6;
 	struct sockaddr_in a;
-	socklen_t len = sizeof(a);
+	struct sockaddr *sa = ipv6 ? (struct sockaddr *)&a6 :
+	                      (struct sockaddr *)&a;
+	socklen_t len = ipv6 ? sizeof(a6) : sizeof(a);
 	int one = 1;
 
-	fs->listen_fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	fs->listen_fd = socket(ipv6 ? AF_INET6 : AF_INET,
+	                       SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fs->listen_fd < 0)
 		return -1;
 	setsockopt(fs->listen_fd, SOL_SOCKET, SO_REUSEADDR, &one,
 	           sizeof(one));
 	memset(&a, 0, sizeof(a));
+	memset(&a6, 0, sizeof(a6));
 	a.sin_family = AF_INET;
 	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (bind(fs->listen_fd, (struct sockaddr *)&a, sizeof(a)) != 0 ||
+	a6.sin6_family = AF_INET6;
+	a6.sin6_addr = in6addr_loopback;
+	if (bind(fs->listen_fd, sa, len) != 0 ||
 	    listen(fs->listen_fd, 8) != 0 ||
-	    getsockname(fs->listen_fd, (struct sockaddr *)&a, &len) != 0)
+	    getsockname(fs->listen_fd, sa, &len) != 0)
 		return -1;
-	fs->port = ntohs(a.sin_port);
+	fs->port = ntohs(ipv6 ? a6.sin6_port : a.sin_port);
 	return 0;
 }
 
 int fake_smtp_start(fake_smtp **out, const fs_step *script,
                     const fs_tls *tls)
+{
+	return fake_smtp_start_ex(out, script, tls, 0);
+}
+
+int fake_smtp_start_ex(fake_smtp **out, const fs_step *script,
+                       const fs_tls *tls, int ipv6)
 {
 	fake_smtp *fs = calloc(1, sizeof(*fs));
 
@@ -402,7 +415,7 @@ int fake_smtp_start(fake_smtp **out, const fs_step *script,
 	fs->tls_files = tls;
 	fs->fd = -1;
 	gb_append(&fs->transcript, "", 0);
-	if (listen_loopback(fs) != 0 ||
+	if (listen_loopback(fs, ipv6) != 0 ||
 	    pthread_create(&fs->thread, NULL, serve, fs) != 0) {
 		if (fs->listen_fd >= 0)
 			close(fs->listen_fd);

@@ -52,6 +52,9 @@ typedef struct fake_smtp fake_smtp;
  * NULL when the script has no FS_TLS step. Returns 0 on success. */
 int fake_smtp_start(fake_smtp **out, const fs_step *script,
                     const fs_tls *tls);
+/* The same, listening on ::1 when ipv6 is set (0 if IPv6 is missing). */
+int fake_smtp_start_ex(fake_smtp **out, const fs_step *script,
+                       const fs_tls *tls, int ipv6);
 int fake_smtp_port(const fake_smtp *fs);
 /* Waits for the script to end; 0 if every step went as planned. */
 int fake_smtp_wait(fake_smtp *fs);

@@ -13,6 +13,11 @@
 
 #include <cmocka.h>
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include "smtp_int.h"
 #include "smtp_test_util.h"
 
@@ -999,6 +1004,104 @@ static void dialogue__bad_options(void **state)
 	st_free(&x);
 }
 
+/* ---------------------------------------------------------------------- */
+/* Where secrets and addresses come from                                  */
+/* ---------------------------------------------------------------------- */
+
+static void plain_auth_with(const char *userinfo, const char *query)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_AUTH), FS_C(1), FS_S("235 2.7.0 ok\r\n"), BYE
+	};
+	st_run x;
+
+	assert_int_equal(st_open(&x, script, NULL, "smtp", userinfo, query),
+	                 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), 0);
+	st_close(&x);
+	expect_transcript(&x, "EHLO client.example\r\n"
+	                  "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nQUIT\r\n");
+	st_free(&x);
+}
+
+static void dialogue__secrets_from_env_and_file(void **state)
+{
+	static const fs_step nothing[] = { FS_DONE };
+	char path[] = "/tmp/rm-pw-XXXXXX", query[128];
+	int fd = mkstemp(path);
+	st_run x;
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, "secret\n", 7), 7);
+	close(fd);
+	setenv("RM_TEST_SMTP_PW", "secret", 1);
+	plain_auth_with("user@", "auth=PLAIN&password_env=RM_TEST_SMTP_PW");
+	snprintf(query, sizeof(query), "auth=PLAIN&password_file=%s", path);
+	plain_auth_with("user@", query);
+	unlink(path);
+	unsetenv("RM_TEST_SMTP_PW");
+	assert_int_equal(st_open(&x, nothing, NULL, "smtp", "user@",
+	                 "password_env=RM_TEST_SMTP_PW"), RM_EINVAL);
+	assert_string_equal(x.err.field, "password_env");
+	st_free(&x);
+	assert_int_equal(st_open(&x, nothing, NULL, "smtp", "user:pw@",
+	                 "password_env=X"), RM_EURL);
+	st_free(&x);
+	assert_int_equal(st_open(&x, nothing, NULL, "smtp", "user@", ""),
+	                 RM_EINVAL);
+	assert_string_equal(x.err.field, "password");
+	st_free(&x);
+}
+
+static void dialogue__ipv6_loopback(void **state)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_PIPE), FS_C(3), FS_S(OK3), FS_BODY, FS_S(QUEUED),
+		BYE
+	};
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	rm_transport *t;
+	fake_smtp *fs;
+	char url[128];
+
+	(void)state;
+	if (fake_smtp_start_ex(&fs, script, NULL, 1) != 0)
+		skip();
+	snprintf(url, sizeof(url), "smtp://[::1]:%d?ehlo=client.example",
+	         fake_smtp_port(fs));
+	assert_int_equal(rm_transport_open(&t, url, &o, NULL), 0);
+	assert_int_equal(rm_send(t, st_message("b@example.net", "6"), NULL,
+	                         NULL), 0);
+	rm_transport_close(t);
+	assert_int_equal(fake_smtp_wait(fs), 0);
+	fake_smtp_free(fs);
+}
+
+static void dialogue__connect_refused(void **state)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	rm_transport *t;
+	rm_error err;
+	char url[128];
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	(void)state;
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", ntohs(a.sin_port));
+	assert_int_equal(rm_transport_open(&t, url, NULL, NULL), 0);
+	assert_int_equal(rm_transport_check(t, NULL, &err), RM_ECONNECT);
+	assert_int_equal(err.outcome, RM_OUTCOME_TRANSIENT);
+	assert_non_null(strstr(err.message, "refused"));
+	rm_transport_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1037,6 +1140,9 @@ int main(void)
 		cmocka_unit_test(dialogue__reply_timeout),
 		cmocka_unit_test(dialogue__transcript_logged),
 		cmocka_unit_test(dialogue__bad_options),
+		cmocka_unit_test(dialogue__secrets_from_env_and_file),
+		cmocka_unit_test(dialogue__ipv6_loopback),
+		cmocka_unit_test(dialogue__connect_refused),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
