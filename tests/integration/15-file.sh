@@ -66,6 +66,20 @@ check_grep "data: the error names the missing file" 'no-such-file' \
 
 check_status "check: --check on file:// describes the folder" 0 \
 	"$send" --check --url "file://$work/out"
+# The C program in README.md compiles warning-free and sends a message.
+readme_example() {
+	awk '/^```c$/ { on = 1; next } /^```$/ { on = 0 } on' \
+		"$top/README.md" >"$work/hello.c"
+	[ -s "$work/hello.c" ] || return 1
+	cc -std=c11 -Wall -Wextra -Werror -I"$top/include" \
+		-o "$work/hello" "$work/hello.c" -L"$top/build/lib" \
+		-lrelaymail -Wl,-rpath,"$top/build/lib" || return 1
+	mkdir -p "$work/readme"
+	"$work/hello" "file://$work/readme" &&
+		[ "$(find "$work/readme" -name '*.eml' | wc -l)" -eq 1 ]
+}
+check "readme: the README's C example builds and sends" readme_example
+
 check_status "version: --version exits 0" 0 "$send" --version
 check_status "help: --help exits 0" 0 "$send" --help
 
