@@ -13,7 +13,7 @@ fi
 
 build_pkgs="build-essential clang pkg-config libcurl4-openssl-dev
 	libmbedtls-dev libcjson-dev libidn2-dev libsodium-dev"
-test_pkgs="libcmocka-dev python3 openssl postfix dovecot-core
+test_pkgs="libcmocka-dev python3 python3-botocore openssl postfix dovecot-core
 	valgrind ca-certificates python3-dkim"
 
 # A machine may already have a Node.js with its own npm (which conflicts
