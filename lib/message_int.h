@@ -70,6 +70,11 @@ struct rm_message {
 	int reproducible;
 	int compat_filenames;
 
+	/* The default Date: the time of the last rm__message_prepare, so
+	 * that every write of one send (measuring for SIZE, signing,
+	 * sending) carries the same bytes. 0: the time of the write. */
+	time_t prepared_at;
+
 	/* Tags and metadata for the HTTP providers (message_meta.c). */
 	char **tags;
 	size_t tag_count;

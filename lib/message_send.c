@@ -30,6 +30,8 @@ int rm__message_prepare(rm_message *msg, rm_error *err)
 	}
 	if (rc == RM_OK)
 		rc = rm__message_ensure_id(msg, err);
+	if (rc == RM_OK)
+		msg->prepared_at = time(NULL);
 	return rc;
 }
 

@@ -266,7 +266,7 @@ static int hdr_date(writer *w, rm__buf *h)
 		when = 0;
 		off = 0;
 	} else if (!msg->date_set) {
-		when = time(NULL);
+		when = msg->prepared_at != 0 ? msg->prepared_at : time(NULL);
 		off = localtime_r(&when, &tm) ? (int)(tm.tm_gmtoff / 60) : 0;
 	}
 	if (rm__format_date(date, sizeof(date), when, off) != RM_OK)
@@ -732,6 +732,8 @@ int rm__message_write_with(rm_message *msg, const rm__write_opts *opts,
 	rc = check_write(msg, opts, write, err);
 	if (rc != RM_OK)
 		return rc;
+	if (opts->dkim != NULL)
+		return rm__dkim_write(msg, opts, write, user, err);
 	if (msg->raw != NULL)
 		return rm__raw_write(msg, write, user, err);
 

@@ -576,6 +576,26 @@ static void message__incomplete_messages_refused(void **state)
 /* Message-ID and Date (case 16)                                          */
 /* ---------------------------------------------------------------------- */
 
+/* A write callback that keeps the bytes and counts the calls. */
+typedef struct sink {
+	rm__buf out;
+	size_t largest;
+	size_t calls;
+	size_t stop_after;
+} sink;
+
+static int sink_write(const void *data, size_t len, void *user)
+{
+	sink *s = user;
+
+	s->calls++;
+	if (len > s->largest)
+		s->largest = len;
+	if (s->stop_after != 0 && s->calls >= s->stop_after)
+		return 1;
+	return rm__buf_append(&s->out, data, len) == RM_OK ? 0 : 1;
+}
+
 static void message__message_id_made_once(void **state)
 {
 	rm_message *msg = basic_message();
@@ -659,6 +679,29 @@ static void message__date_case16(void **state)
 	free(v);
 	free(out);
 
+	/* Without a date, the time of the last prepare: every write of
+	 * one send (SIZE, DKIM, DATA) carries the same Date. */
+	rm_message_free(msg);
+	msg = basic_message();
+	OK(rm_message_set_reproducible(msg, 0, &err));
+	OK(rm__message_prepare(msg, &err));
+	assert_true(msg->prepared_at != 0);
+	msg->prepared_at = 1704164645;
+	setenv("TZ", "UTC", 1);
+	tzset();
+	{
+		rm__write_opts wopts = { 0 };
+		sink s;
+
+		memset(&s, 0, sizeof(s));
+		rm__buf_init(&s.out, 1 << 20);
+		OK(rm__message_write_with(msg, &wopts, sink_write, &s, &err));
+		v = mc_header(s.out.data, "Date");
+		assert_string_equal(v, "Tue, 2 Jan 2024 03:04:05 +0000");
+		free(v);
+		rm__buf_free(&s.out);
+	}
+
 	/* Reproducible mode without a date: the epoch. */
 	rm_message_free(msg);
 	msg = basic_message();
@@ -670,28 +713,10 @@ static void message__date_case16(void **state)
 	rm_message_free(msg);
 }
 
+
 /* ---------------------------------------------------------------------- */
 /* Streaming and callbacks                                                */
 /* ---------------------------------------------------------------------- */
-
-typedef struct sink {
-	rm__buf out;
-	size_t largest;
-	size_t calls;
-	size_t stop_after;
-} sink;
-
-static int sink_write(const void *data, size_t len, void *user)
-{
-	sink *s = user;
-
-	s->calls++;
-	if (len > s->largest)
-		s->largest = len;
-	if (s->stop_after != 0 && s->calls >= s->stop_after)
-		return 1;
-	return rm__buf_append(&s->out, data, len) == RM_OK ? 0 : 1;
-}
 
 static void make_file(const char *path, size_t size)
 {
