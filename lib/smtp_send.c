@@ -245,7 +245,7 @@ static int finish_body(body_ctx *b)
 
 static int send_body(rm__smtp *s, rm_error *err)
 {
-	rm__write_opts o = { s->txn->smtputf8 };
+	rm__write_opts o = { s->txn->smtputf8, s->t->dkim };
 	rm_error werr;
 	body_ctx b;
 	int rc;
@@ -473,7 +473,7 @@ static int check_smtputf8(rm__smtp *s, rm_error *err)
 static int check_size(rm__smtp *s, rm_error *err)
 {
 	rm__smtp_txn *x = s->txn;
-	rm__write_opts o = { x->smtputf8 };
+	rm__write_opts o = { x->smtputf8, s->t->dkim };
 	int rc;
 
 	if (!(s->caps.flags & RM__CAP_SIZE))
@@ -649,7 +649,9 @@ static int fail_all_refused(rm__smtp_txn *x, rm_result *r, rm_error *err)
 /* MAIL, DATA or the final dot was refused. */
 static int fail_message(rm__smtp_txn *x, rm_result *r, rm_error *err)
 {
-	static const char *const what[] = { "MAIL FROM", "DATA", "the message" };
+	static const char *const what[] = {
+		"MAIL FROM", "DATA", "the message"
+	};
 	int i = x->stage == RM__SMTP_MAIL ? 0 : x->stage == RM__SMTP_DATA;
 	int code = x->code >= 500 ? RM_EREJECTED : RM_ETEMPFAIL;
 

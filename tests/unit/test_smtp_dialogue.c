@@ -87,7 +87,7 @@ static void simple_delivery(const char *text, st_run *x)
 /* Case 06: dot-stuffing                                                  */
 /* ---------------------------------------------------------------------- */
 
-static void dialogue__case06a_every_leading_dot_is_doubled(void **state)
+static void dialogue__case06a_leading_dots_doubled(void **state)
 {
 	static const char text[] = "first\r\n.hidden\r\n.\r\n..two\r\nlast\r\n";
 	const char *tail = "first\r\n..hidden\r\n..\r\n...two\r\nlast\r\n.\r\n";
@@ -161,7 +161,7 @@ static void dialogue__case06d_qp_lines_are_stuffed(void **state)
 /* Case 07: nothing with CR or LF reaches the wire                        */
 /* ---------------------------------------------------------------------- */
 
-static void dialogue__case07_injection_refused_before_wire(void **state)
+static void dialogue__case07_injection_refused(void **state)
 {
 	static const fs_step nothing[] = { FS_WAIT_EOF, FS_DONE };
 	rm_message *m = st_message("b@example.net", "x");
@@ -394,12 +394,14 @@ static void dialogue__auth_cram_md5_rfc2195(void **state)
 
 static void dialogue__auth_xoauth2_error_reason(void **state)
 {
-	/* {"status":"401","schemes":"Bearer","scope":"https://mail.google.com/"} */
+	/* {"status":"401","schemes":"Bearer",
+	 *  "scope":"https://mail.google.com/"} */
 	static const fs_step script[] = {
 		HELLO(EHLO_AUTH), FS_C(1),
 		FS_S("334 eyJzdGF0dXMiOiI0MDEiLCJzY2hlbWVzIjoiQmVhcmVyIiwic2Nv"
 		     "cGUiOiJodHRwczovL21haWwuZ29vZ2xlLmNvbS8ifQ==\r\n"),
-		FS_C(1), FS_S("535 5.7.8 Username and Password not accepted\r\n"),
+		FS_C(1),
+		FS_S("535 5.7.8 Username and Password not accepted\r\n"),
 		BYE
 	};
 	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
@@ -509,8 +511,9 @@ static void dialogue__case11c_partial_acceptance(void **state)
 {
 	static const fs_step script[] = {
 		HELLO(EHLO_PIPE), FS_C(4),
-		FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n550 5.1.1 <c@example.org>:"
-		     " Recipient unknown\r\n354 go ahead\r\n"),
+		FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+		     "550 5.1.1 <c@example.org>: Recipient unknown\r\n"
+		     "354 go ahead\r\n"),
 		FS_BODY, FS_S(QUEUED), BYE
 	};
 	rm_recipient_status st;
@@ -589,7 +592,8 @@ static void dialogue__case12_mail_421(void **state)
 {
 	static const fs_step script[] = {
 		HELLO(EHLO_PLAIN), FS_C(1),
-		FS_S("421 4.7.0 Messages from 192.0.2.1 temporarily deferred\r\n"),
+		FS_S("421 4.7.0 Messages from 192.0.2.1 temporarily "
+		     "deferred\r\n"),
 		FS_WAIT_EOF, FS_DONE
 	};
 	st_run x;
@@ -686,8 +690,8 @@ static void after_dot(const char *reply, int code, rm_outcome outcome)
 	assert_string_equal(rm_result_queue_id(x.r), "");
 	st_close(&x);
 	expect_transcript(&x, "EHLO client.example\r\nMAIL FROM:<a@example."
-	                  "com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n[data]\r\n"
-	                  "QUIT\r\n");
+	                  "com>\r\nRCPT TO:<b@example.net>\r\nDATA\r\n"
+	                  "[data]\r\nQUIT\r\n");
 	st_free(&x);
 }
 
@@ -1105,11 +1109,11 @@ static void dialogue__connect_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(dialogue__case06a_every_leading_dot_is_doubled),
+		cmocka_unit_test(dialogue__case06a_leading_dots_doubled),
 		cmocka_unit_test(dialogue__case06b_missing_final_newline),
 		cmocka_unit_test(dialogue__case06c_first_body_line_dot),
 		cmocka_unit_test(dialogue__case06d_qp_lines_are_stuffed),
-		cmocka_unit_test(dialogue__case07_injection_refused_before_wire),
+		cmocka_unit_test(dialogue__case07_injection_refused),
 		cmocka_unit_test(dialogue__case08_capabilities),
 		cmocka_unit_test(dialogue__case08_code_change_closes),
 		cmocka_unit_test(dialogue__case08_bare_250_and_helo_fallback),
