@@ -337,7 +337,7 @@ static int take_weight(token *tok, long *weight, rm_error *err)
 	while (i > from && tok->p[i - 1] >= '0' && tok->p[i - 1] <= '9')
 		i--;
 	n = tok->len - i;
-	if (n == 0 || n >= sizeof(num) || i <= from + 1 ||
+	if (n == 0 || n >= sizeof(num) || i < from + 1 || i < 2 ||
 	    tok->p[i - 1] != ':')
 		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
 		                "weighted() needs a weight after each "

@@ -1,0 +1,190 @@
+/*
+ * The composite URL grammar: nesting, whitespace, names, weights,
+ * options, and every way a composite URL can be wrong.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "route_int.h"
+
+static rm_transport *open_ok(const char *url)
+{
+	rm_transport *t = NULL;
+	rm_error err;
+	int rc = rm_transport_open(&t, url, NULL, &err);
+
+	if (rc != RM_OK)
+		print_message("%s: %s\n", url, err.message);
+	assert_int_equal(rc, RM_OK);
+	return t;
+}
+
+/* Opening fails with code, and the message holds part. */
+static void open_fails(const char *url, int code, const char *part)
+{
+	rm_transport *t = (rm_transport *)1;
+	rm_error err;
+
+	assert_int_equal(rm_transport_open(&t, url, NULL, &err), code);
+	assert_null(t);
+	assert_int_equal(err.code, code);
+	if (strstr(err.message, part) == NULL)
+		print_message("%s: '%s' lacks '%s'\n", url, err.message, part);
+	assert_non_null(strstr(err.message, part));
+}
+
+static rm__route *route(rm_transport *t)
+{
+	return t->impl;
+}
+
+static void parse__nested_composites(void **state)
+{
+	rm_transport *t, *inner;
+
+	(void)state;
+	t = open_ok("failover(smtp://127.0.0.1:2525#a roundrobin("
+	            "smtp://127.0.0.1:2526#b smtp://127.0.0.1:2527#c))");
+	assert_string_equal(rm_transport_name(t), "failover");
+	assert_int_equal(rm_transport_child_count(t), 2);
+	assert_string_equal(rm_transport_child_name(t, 0), "a");
+	assert_string_equal(rm_transport_child_name(t, 1), "roundrobin");
+	inner = route(t)->children[1].t;
+	assert_string_equal(rm_transport_name(inner), "roundrobin");
+	assert_string_equal(rm_transport_child_name(inner, 0), "b");
+	assert_string_equal(rm_transport_child_name(inner, 1), "c");
+	assert_true(route(inner)->nested);
+	assert_false(route(t)->nested);
+	rm_transport_close(t);
+}
+
+static void parse__whitespace_between_children(void **state)
+{
+	rm_transport *t;
+
+	(void)state;
+	t = open_ok("  failover(\n\tsmtp://127.0.0.1:1#a\n  retry( "
+	            "smtp://127.0.0.1:2#b )?attempts=4 \n)  ");
+	assert_int_equal(rm_transport_child_count(t), 2);
+	assert_int_equal(route(route(t)->children[1].t)->cfg.attempts, 4);
+	rm_transport_close(t);
+}
+
+static void parse__default_names_hide_secrets(void **state)
+{
+	rm_transport *t;
+
+	(void)state;
+	t = open_ok("failover(smtp://user:secret@127.0.0.1:2525?tls=none&"
+	            "timeout=9 smtp://127.0.0.1:2526/ "
+	            "smtp://u%28x%29:p%29w@127.0.0.1:2525)");
+	assert_string_equal(rm_transport_child_name(t, 0),
+	                    "smtp://127.0.0.1:2525");
+	assert_string_equal(rm_transport_child_name(t, 1),
+	                    "smtp://127.0.0.1:2526");
+	/* Same name twice: the later one gets its place appended. */
+	assert_string_equal(rm_transport_child_name(t, 2),
+	                    "smtp://127.0.0.1:2525[3]");
+	assert_null(rm_transport_child_name(t, 3));
+	rm_transport_close(t);
+}
+
+static void parse__weights(void **state)
+{
+	rm_transport *t;
+
+	(void)state;
+	t = open_ok("weighted(smtp://127.0.0.1:25#a:3 smtp://127.0.0.1:26:1 "
+	            "failover(smtp://127.0.0.1:27):2)");
+	assert_int_equal(route(t)->children[0].weight, 3);
+	assert_string_equal(rm_transport_child_name(t, 0), "a");
+	assert_int_equal(route(t)->children[1].weight, 1);
+	assert_string_equal(rm_transport_child_name(t, 1),
+	                    "smtp://127.0.0.1:26");
+	assert_int_equal(route(t)->children[2].weight, 2);
+	rm_transport_close(t);
+	open_fails("weighted(smtp://127.0.0.1:25 smtp://b)", RM_EURL,
+	           "needs a weight");
+	open_fails("weighted(smtp://a:25:0)", RM_EURL, "1 to 1000");
+	open_fails("weighted(smtp://a:25:1001)", RM_EURL, "1 to 1000");
+}
+
+static void parse__options(void **state)
+{
+	rm_transport *t;
+	rm__route *r;
+
+	(void)state;
+	t = open_ok("retry(smtp://127.0.0.1:25)?attempts=7&deadline=2m&"
+	            "backoff=250ms&backoff_max=9&max_wait=30s&"
+	            "resend_ambiguous=yes&breaker=3&breaker_cooldown=5s");
+	r = route(t);
+	assert_int_equal(r->cfg.attempts, 7);
+	assert_int_equal(r->cfg.deadline_ms, 120000);
+	assert_int_equal(r->cfg.backoff_ms, 250);
+	assert_int_equal(r->cfg.backoff_max_ms, 9000);
+	assert_int_equal(r->cfg.max_wait_ms, 30000);
+	assert_true(r->cfg.resend_ambiguous);
+	assert_int_equal(r->breaker.threshold, 3);
+	assert_int_equal(r->breaker.cooldown_ms, 5000);
+	rm_transport_close(t);
+	t = open_ok("failover(smtp://127.0.0.1:25)");
+	r = route(t);
+	assert_int_equal(r->cfg.resend_ambiguous, 0);
+	assert_int_equal(r->breaker.threshold, 5);
+	rm_transport_close(t);
+}
+
+static void parse__mistakes(void **state)
+{
+	(void)state;
+	open_fails("failover(smtp://a smtp://b", RM_EURL, "unbalanced");
+	open_fails("failover(smtp://a/(x) smtp://b)", RM_EURL,
+	           "percent-encoded");
+	open_fails("failover()", RM_EURL, "at least one");
+	open_fails("retry(smtp://a smtp://b)", RM_EURL,
+	           "retry(failover(a b))");
+	open_fails("failover(smtp://a)?colour=red", RM_EURL, "colour");
+	/* attempts is retry()'s: elsewhere it is an unknown option. */
+	open_fails("failover(smtp://a)?attempts=2", RM_EURL, "attempts");
+	open_fails("retry(smtp://a)?deadline=soon", RM_EURL, "deadline");
+	open_fails("retry(smtp://a)?attempts=0", RM_EURL, "attempts");
+	open_fails("retry(smtp://a) extra", RM_EURL, "after the closing");
+	open_fails("failover(smtp://a#)", RM_EURL, "empty #name");
+	open_fails("failover(smtp://127.0.0.1 nope://x)", RM_EURL,
+	           "failover() transport 2: unknown transport scheme");
+	open_fails("failover(smtp://127.0.0.1 retry(smtp://127.0.0.1)"
+	           "?attempts=x)", RM_EURL, "failover() transport 2");
+}
+
+/* Not composites: plain URLs go to their backends as before. */
+static void parse__plain_urls_are_not_composites(void **state)
+{
+	(void)state;
+	assert_false(rm__route_is_composite("smtp://retry.example"));
+	assert_false(rm__route_is_composite("retry"));
+	assert_false(rm__route_is_composite("retry (smtp://a)"));
+	assert_true(rm__route_is_composite(" \tretry(smtp://a)"));
+	assert_true(rm__route_is_composite("weighted(x:1)"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(parse__nested_composites),
+		cmocka_unit_test(parse__whitespace_between_children),
+		cmocka_unit_test(parse__default_names_hide_secrets),
+		cmocka_unit_test(parse__weights),
+		cmocka_unit_test(parse__options),
+		cmocka_unit_test(parse__mistakes),
+		cmocka_unit_test(parse__plain_urls_are_not_composites),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
