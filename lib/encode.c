@@ -211,6 +211,11 @@ static void scan_bytes(const unsigned char *p, size_t len, scan *s)
 
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < len; i++) {
+		/* Printable ASCII, by far the most common, needs one test. */
+		if (p[i] >= 0x20 && p[i] < 0x7f) {
+			line++;
+			continue;
+		}
 		if (p[i] == '\r' && i + 1 < len && p[i + 1] == '\n') {
 			if (line > s->longest)
 				s->longest = line;
