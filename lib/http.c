@@ -379,10 +379,9 @@ static int on_debug(CURL *easy, curl_infotype type, char *data,
 		log_headers(h->log, ">", data, len);
 	else if (type == CURLINFO_HEADER_IN)
 		log_headers(h->log, "<", data, len);
-	else if (type == CURLINFO_TEXT)
+	else if (type == CURLINFO_TEXT && len > 0)
 		rm__logf(h->log, RM_LOG_DEBUG, "* %.*s",
-		         (int)(len > 0 && data[len - 1] == '\n' ? len - 1 : len),
-		         data);
+		         (int)(data[len - 1] == '\n' ? len - 1 : len), data);
 	return 0;
 }
 

@@ -140,7 +140,8 @@ static int build_form(rm_message *msg, mg_form *f, rm_error *err)
 
 	rc = rm__http_check_recipients(msg, "Mailgun", MG_MAX_RECIPIENTS, err);
 	if (rc == RM_OK)
-		rc = rm__http_render(msg, "Mailgun", MG_MAX_MESSAGE, &mime, err);
+		rc = rm__http_render(msg, "Mailgun", MG_MAX_MESSAGE, &mime,
+		                     err);
 	if (rc != RM_OK)
 		return rc;
 	rm__buf_init(&f->body, mime.len + 2 * MG_MAX_OPTIONS + 256 * 1024);

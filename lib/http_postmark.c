@@ -298,7 +298,8 @@ static void refuse_recipients(rm_result *r, rm_message *msg,
 		return;
 	for (i = 0; i < env.rcpt_count; i++)
 		rm__result_add_recipient(r, env.rcpts[i], 0,
-		                         RM_OUTCOME_PERM_RECIPIENT, 0, "", text);
+		                         RM_OUTCOME_PERM_RECIPIENT, 0, "",
+		                         text);
 	rm__envelope_free(&env);
 }
 

@@ -151,7 +151,8 @@ static int add_from_reply_to(cJSON *root, const rm_message *msg,
 		return err != NULL && err->code ? err->code : RM_ENOMEM;
 	if (msg->reply_to.count == 1) {
 		obj = address_object(&msg->reply_to.items[0], "reply_to", err);
-		if (obj == NULL || !cJSON_AddItemToObject(root, "reply_to", obj))
+		if (obj == NULL ||
+		    !cJSON_AddItemToObject(root, "reply_to", obj))
 			return err != NULL && err->code ? err->code : RM_ENOMEM;
 		return RM_OK;
 	}

@@ -271,7 +271,8 @@ static int add_list(cJSON *dest, const char *name, const rm__mblist *list,
 		rm__buf_reset(&addr);
 		rc = rm__http_addr(&list->items[i], field, &addr, err);
 		if (rc == RM_OK)
-			cJSON_AddItemToArray(arr, cJSON_CreateString(addr.data));
+			cJSON_AddItemToArray(arr,
+			                     cJSON_CreateString(addr.data));
 	}
 	rm__buf_free(&addr);
 	return arr != NULL ? rc : RM_ENOMEM;

@@ -89,8 +89,9 @@ int rm__http_render(rm_message *msg, const char *name, uint64_t max,
 		return rc;
 	if (size > max)
 		return rm__fail(err, RM_ETOOBIG, RM_OUTCOME_PERM_PROVIDER,
-		                "message", "the message is %llu bytes; %s takes "
-		                "at most %llu", (unsigned long long)size, name,
+		                "message", "the message is %llu bytes; %s "
+		                "takes at most %llu",
+		                (unsigned long long)size, name,
 		                (unsigned long long)max);
 	rm__buf_init(out, (size_t)size + 1);
 	rc = rm__message_write_with(msg, &opts, collect, out, err);
@@ -259,8 +260,9 @@ int rm__http_part_bytes(const rm__part *p, const char *field, size_t max,
 	if (p->path != NULL)
 		return read_file(p->path, field, max, out, err);
 	if (p->len > max)
-		return rm__fail(err, RM_ETOOBIG, RM_OUTCOME_PERM_PROVIDER, field,
-		                "the attachment is larger than %zu bytes", max);
+		return rm__fail(err, RM_ETOOBIG, RM_OUTCOME_PERM_PROVIDER,
+		                field, "the attachment is larger than %zu "
+		                "bytes", max);
 	if (rm__buf_append(out, p->data, p->len) != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, field,
 		                "out of memory copying the attachment");

@@ -16,7 +16,8 @@ async function main() {
 	sgMail.setApiKey(key);
 	sgMail.client.setDefaultRequest('baseUrl', baseUrl);
 	const [res] = await sgMail.send(msg);
-	console.log(`status ${res.statusCode} id ${res.headers['x-message-id']}`);
+	const id = res.headers['x-message-id'];
+	console.log(`status ${res.statusCode} id ${id}`);
 }
 
 main().catch((e) => {

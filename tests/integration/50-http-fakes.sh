@@ -61,14 +61,15 @@ raw_case() {
 	local provider=$1 key=$2 user=$3 host=$4
 	shift 4
 	start_fake "$provider" "$key" || { not_ok "$provider: fake"; return; }
+	local url="$provider://$user@$host?endpoint=http://127.0.0.1:$port"
 	check_status "$provider: relaymail-send exits 0" 0 "$send" \
-		--url "$provider://$user@$host?endpoint=http://127.0.0.1:$port" \
-		"$@"
+		--url "$url" "$@"
 	check_grep "$provider: the provider's id is the queue id" \
 		"queue id .*fake-" "$last_output"
 	check_grep "$provider: the fake found nothing wrong" '^\[\]$' \
 		"$(record_field "$provider" 1 errors)"
-	check_parsed "$provider" "$work/$provider/1.eml" "$work/fx/expected.json"
+	check_parsed "$provider" "$work/$provider/1.eml" \
+		"$work/fx/expected.json"
 }
 
 raw_case mailgun key-123 key-123 mg.example.com "${fx_args[@]}"
@@ -100,12 +101,12 @@ json_case() {
 	local provider=$1 key=$2
 	shift 2
 	start_fake "$provider" "$key" || { not_ok "$provider: fake"; return; }
+	local url="$provider://$key@default?endpoint=http://127.0.0.1:$port"
 	check_status "$provider: relaymail-send exits 0" 0 "$send" \
-		--url "$provider://$key@default?endpoint=http://127.0.0.1:$port" \
-		"$@"
+		--url "$url" "$@"
 	check "$provider: the JSON fields carry the message" \
-		"$py" "$fakes/check_fields.py" "$provider" "$work/$provider/1.json" \
-		"$work/fx2/expected.json"
+		"$py" "$fakes/check_fields.py" "$provider" \
+		"$work/$provider/1.json" "$work/fx2/expected.json"
 }
 
 json_case sendgrid SG.key "${fx2_args[@]}"

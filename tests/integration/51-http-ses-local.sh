@@ -34,7 +34,8 @@ fixture_make "$work/fx"
 url="ses://AKIDEXAMPLE:secret@us-east-1?endpoint=http://127.0.0.1:$port"
 check_status "ses: relaymail-send exits 0" 0 "$send" --url "$url" \
 	"${fixture_args[@]}"
-queue_id=$(printf '%s\n' "$last_output" | sed -n 's/.*queue id \([^,]*\),.*/\1/p')
+queue_id=$(printf '%s\n' "$last_output" |
+	sed -n 's/.*queue id \([^,]*\),.*/\1/p')
 
 curl -sf "http://127.0.0.1:$port/store" >"$work/store.json"
 check "ses: the emulator stored what was built" "$py" - "$work/store.json" \

@@ -229,7 +229,7 @@ static rm_message *standard_message(int bcc)
 	int i;
 
 	for (i = 0; i < 20; i++)
-		strcat(note, "\xc3\xa9");
+		memcpy(note + 2 * i, "\xc3\xa9", 2);
 	assert_int_equal(rm_message_new(&msg, NULL), RM_OK);
 	assert_int_equal(rm_message_set_from(msg, "ann@example.com",
 	                                     "Ann Example", NULL), RM_OK);
@@ -281,8 +281,9 @@ static void check_case(const fake *f, rm_transport *t, const http_case *c)
 	    (rc != RM_OK && (err.outcome != c->outcome ||
 	                     err.http_status != c->http_status)))
 		fail_msg("%s %s: got rc %d (%s), outcome %s, HTTP %d, retry "
-		         "%lld ms, text '%s'; wanted rc %d, outcome %s, HTTP %d,"
-		         " retry %lld, text with '%s'", f->provider, c->name, rc,
+		         "%lld ms, text '%s'; wanted rc %d, outcome %s, "
+		         "HTTP %d, retry %lld, text with '%s'", f->provider,
+		         c->name, rc,
 		         rc ? err.message : "", rm_outcome_name(
 		         rm_result_outcome(r)), rm_result_http_status(r),
 		         rm_result_retry_after_ms(r), rm_result_text(r), c->rc,
@@ -493,7 +494,8 @@ static void sendgrid__errors(void **state)
 		{ "403", "{\"status\":403,\"body\":{\"errors\":[{\"message\":"
 		  "\"The from address does not match a verified Sender "
 		  "Identity.\",\"field\":\"from\"}]}}", RM_EAUTH,
-		  RM_OUTCOME_PERM_PROVIDER, 403, "verified Sender Identity", 0 },
+		  RM_OUTCOME_PERM_PROVIDER, 403, "verified Sender Identity",
+		  0 },
 		{ "413", "{\"status\":413,\"body\":{\"errors\":[{\"message\":"
 		  "\"content too large\",\"field\":null}]}}", RM_ETOOBIG,
 		  RM_OUTCOME_PERM_PROVIDER, 413, "content too large", 0 },
