@@ -42,6 +42,8 @@ typedef struct options {
 	const char *message_id;
 	const char *ca_file;
 	strlist to, cc, bcc, reply_to, attach, inline_parts, headers;
+	strlist dkim_key, dkim_selector, dkim_domain;
+	int dkim_dns_record;
 	int verbose;
 	int dump;
 	int check;
@@ -53,7 +55,8 @@ enum {
 	OPT_CC, OPT_BCC, OPT_REPLY_TO, OPT_SUBJECT, OPT_TEXT, OPT_TEXT_FILE,
 	OPT_HTML, OPT_HTML_FILE, OPT_ATTACH, OPT_INLINE, OPT_HEADER,
 	OPT_MESSAGE_ID, OPT_CA_FILE, OPT_VERBOSE, OPT_DUMP, OPT_CHECK,
-	OPT_REPRODUCIBLE, OPT_HELP, OPT_VERSION
+	OPT_REPRODUCIBLE, OPT_HELP, OPT_VERSION, OPT_DKIM_KEY,
+	OPT_DKIM_SELECTOR, OPT_DKIM_DOMAIN, OPT_DKIM_DNS_RECORD
 };
 
 static const struct option long_opts[] = {
@@ -81,6 +84,10 @@ static const struct option long_opts[] = {
 	{ "reproducible", no_argument, NULL, OPT_REPRODUCIBLE },
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "dkim-key", required_argument, NULL, OPT_DKIM_KEY },
+	{ "dkim-selector", required_argument, NULL, OPT_DKIM_SELECTOR },
+	{ "dkim-domain", required_argument, NULL, OPT_DKIM_DOMAIN },
+	{ "dkim-dns-record", no_argument, NULL, OPT_DKIM_DNS_RECORD },
 	{ NULL, 0, NULL, 0 },
 };
 
@@ -104,13 +111,19 @@ static const char usage_text[] =
 	"  --to/--cc/--bcc ADDR recipients (repeatable, or comma lists)\n"
 	"  --reply-to ADDR      Reply-To (repeatable)\n"
 	"  --subject TEXT       Subject (UTF-8)\n"
-	"  --text TEXT          plain text body  (--text-file FILE, - = stdin)\n"
-	"  --html HTML          HTML body        (--html-file FILE)\n"
+	"  --text TEXT          plain text body (--text-file FILE, -: stdin)\n"
+	"  --html HTML          HTML body       (--html-file FILE)\n"
 	"  --attach FILE        attach a file (repeatable)\n"
 	"  --inline FILE:CID    inline part, shown by <img src=\"cid:CID\">\n"
 	"  --header 'Name: v'   extra header (repeatable)\n"
 	"  --message-id ID      Message-ID instead of a random one\n"
 	"  --reproducible       fixed boundaries, Date and Message-ID\n"
+	"\n"
+	"DKIM (each --dkim-key with its own selector and domain):\n"
+	"  --dkim-key FILE      sign with this PEM key (repeatable)\n"
+	"  --dkim-selector S    its selector (s=)\n"
+	"  --dkim-domain D      its domain (d=)\n"
+	"  --dkim-dns-record    print each key's DNS TXT record and exit\n"
 	"\n"
 	"  --help, --version\n"
 	"\n"
@@ -207,6 +220,9 @@ static void free_options(options *o)
 	free(o->attach.items);
 	free(o->inline_parts.items);
 	free(o->headers.items);
+	free(o->dkim_key.items);
+	free(o->dkim_selector.items);
+	free(o->dkim_domain.items);
 }
 
 /* Points at the option's slot for single-valued string options. */
@@ -238,6 +254,9 @@ static strlist *list_slot(options *o, int opt)
 	case OPT_ATTACH: return &o->attach;
 	case OPT_INLINE: return &o->inline_parts;
 	case OPT_HEADER: return &o->headers;
+	case OPT_DKIM_KEY: return &o->dkim_key;
+	case OPT_DKIM_SELECTOR: return &o->dkim_selector;
+	case OPT_DKIM_DOMAIN: return &o->dkim_domain;
 	default: return NULL;
 	}
 }
@@ -249,6 +268,7 @@ static int *flag_slot(options *o, int opt)
 	case OPT_DUMP: return &o->dump;
 	case OPT_CHECK: return &o->check;
 	case OPT_REPRODUCIBLE: return &o->reproducible;
+	case OPT_DKIM_DNS_RECORD: return &o->dkim_dns_record;
 	default: return NULL;
 	}
 }
@@ -286,7 +306,14 @@ static int check_usage(const options *o)
 {
 	const char *why = NULL;
 
-	if (o->text != NULL && o->text_file != NULL)
+	if (o->dkim_key.count != o->dkim_selector.count ||
+	    o->dkim_key.count != o->dkim_domain.count)
+		why = "each --dkim-key needs one --dkim-selector and one "
+		      "--dkim-domain";
+	else if (o->dkim_dns_record)
+		why = o->dkim_key.count ? NULL : "--dkim-dns-record needs "
+		      "--dkim-key, --dkim-selector and --dkim-domain";
+	else if (o->text != NULL && o->text_file != NULL)
 		why = "--text and --text-file exclude each other";
 	else if (o->html != NULL && o->html_file != NULL)
 		why = "--html and --html-file exclude each other";
@@ -707,14 +734,82 @@ static int send_one(rm_transport *t, rm_message *msg, int verbose)
 	return status;
 }
 
+/* ---------------------------------------------------------------------- */
+/* DKIM                                                                   */
+/* ---------------------------------------------------------------------- */
+
+static int load_dkim_key(const char *path, rm_dkim_key **key)
+{
+	rm_error err;
+
+	if (rm_dkim_key_load_file(key, path, &err) == RM_OK)
+		return 0;
+	print_error("cannot load the DKIM key", &err);
+	return err.code == RM_EIO ? EX_NOINPUT : EX_DATAERR;
+}
+
+/* One signer per --dkim-key, in the order given. */
+static int add_dkim(const options *o, rm_transport *t)
+{
+	rm_dkim_key *key = NULL;
+	rm_error err;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < o->dkim_key.count; i++) {
+		rc = load_dkim_key(o->dkim_key.items[i], &key);
+		if (rc == 0 && rm_transport_add_dkim(t, key,
+		                                     o->dkim_domain.items[i],
+		                                     o->dkim_selector.items[i],
+		                                     NULL, &err) != RM_OK) {
+			print_error("cannot sign with DKIM", &err);
+			rc = err.code == RM_EUNSUPPORTED ? EX_UNAVAILABLE :
+			     EX_USAGE;
+		}
+		rm_dkim_key_free(key);
+		key = NULL;
+	}
+	return rc;
+}
+
+static int print_dns_records(const options *o)
+{
+	rm_dkim_key *key = NULL;
+	char *record = NULL;
+	rm_error err;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; rc == 0 && i < o->dkim_key.count; i++) {
+		rc = load_dkim_key(o->dkim_key.items[i], &key);
+		if (rc == 0 && rm_dkim_dns_record(key, o->dkim_selector.items[i],
+		                                  o->dkim_domain.items[i],
+		                                  &record, &err) != RM_OK) {
+			print_error("cannot make the DNS record", &err);
+			rc = EX_USAGE;
+		}
+		if (rc == 0)
+			printf("%s\n", record);
+		rm_free(record);
+		record = NULL;
+		rm_dkim_key_free(key);
+		key = NULL;
+	}
+	return rc;
+}
+
 /* Opens the transport and checks it or sends msg through it. */
 static int deliver(const options *o, rm_message *msg)
 {
 	rm_transport *t = NULL;
 	int rc = open_transport(o, &t);
 
-	if (rc != 0)
+	if (rc == 0)
+		rc = add_dkim(o, t);
+	if (rc != 0) {
+		rm_transport_close(t);
 		return rc;
+	}
 	rc = o->check ? check(t) : send_one(t, msg, o->verbose);
 	rm_transport_close(t);
 	return rc;
@@ -726,6 +821,8 @@ static int run(const options *o)
 	rm_error err;
 	int rc;
 
+	if (o->dkim_dns_record)
+		return print_dns_records(o);
 	if (o->check)
 		return deliver(o, NULL);
 	if (rm_message_new(&msg, &err) != RM_OK) {

@@ -15,6 +15,10 @@ build_pkgs="build-essential clang pkg-config libcurl4-openssl-dev
 	libmbedtls-dev libcjson-dev libidn2-dev libsodium-dev"
 test_pkgs="libcmocka-dev python3 python3-botocore openssl postfix dovecot-core
 	valgrind ca-certificates python3-dkim"
+# make bench: the peers it measures against (Postfix's smtp-source and
+# smtp-sink, msmtp, curl, GMime 3 for bench/gmime_build.c, OpenSSL for
+# bench/tls_sink.c) and GNU time.
+bench_pkgs="postfix msmtp curl libgmime-3.0-dev libssl-dev python3 time"
 
 # A machine may already have a Node.js with its own npm (which conflicts
 # with Debian's npm package): Debian's are installed only where missing.
@@ -41,12 +45,15 @@ if [ -z "${RM_SKIP_APT:-}" ]; then
 		$SUDO debconf-set-selections
 	# shellcheck disable=SC2086
 	$SUDO apt-get install -y -q --no-install-recommends \
-		$build_pkgs $test_pkgs
+		$build_pkgs $test_pkgs $bench_pkgs
 	stop_service postfix
 	stop_service dovecot
 fi
 
 if [ -z "${RM_SKIP_NPM:-}" ]; then
 	cd "$top/tests"
+	npm ci --no-audit --no-fund --loglevel=error
+	# The Node peers of make bench (nodemailer, @sendgrid/mail).
+	cd "$top/bench"
 	npm ci --no-audit --no-fund --loglevel=error
 fi
