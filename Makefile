@@ -100,6 +100,11 @@ demo: all
 check: all unit
 	tests/run.sh
 
+# Benchmarks against the tools people use instead; writes
+# docs/benchmarks.md (BENCH_QUICK=1 for a short run).
+bench: all
+	bench/run.sh
+
 headertest:
 	@mkdir -p $(B)
 	printf '#include <relaymail.h>\nint main(void){return 0;}\n' \
