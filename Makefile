@@ -24,6 +24,12 @@ CPPFLAGS  += -D_GNU_SOURCE -Iinclude
 DEP_CFLAGS := $(shell pkg-config --cflags libcurl libcjson libidn2)
 DEP_LIBS   := $(shell pkg-config --libs libcurl libcjson libidn2) \
               -lmbedtls -lmbedx509 -lmbedcrypto
+# DKIM: Ed25519 signatures (RFC 8463) come from libsodium when present.
+ifeq ($(shell pkg-config --exists libsodium && echo yes),yes)
+CPPFLAGS  += -DRM_HAVE_SODIUM
+DEP_CFLAGS += $(shell pkg-config --cflags libsodium)
+DEP_LIBS  += $(shell pkg-config --libs libsodium)
+endif
 SAN       ?=
 ALL_CFLAGS = $(WARN) $(CFLAGS) $(SAN) $(DEP_CFLAGS)
 

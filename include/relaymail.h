@@ -637,6 +637,121 @@ RM_EXTERN int rm_ses_smtp_password(const char *secret_key,
                                    const char *region, char *out,
                                    size_t size, rm_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* DKIM signing and inbox-placement headers                               */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * DKIM (RFC 6376) signs every message a transport sends as raw MIME:
+ * file, smtp, smtps, mailgun, ses and smtp2go. The signature covers the
+ * exact bytes that leave, attached files included. Providers whose API
+ * takes JSON (sendgrid, postmark) build and sign the message themselves:
+ * set DKIM up in their account. docs/dkim.md tells how to make a key
+ * and publish it.
+ */
+typedef struct rm_dkim_key rm_dkim_key;
+
+/*
+ * Loads a private key in PEM, unencrypted: RSA of 1024 to 4096 bits
+ * (PKCS#1 or PKCS#8) for rsa-sha256, or Ed25519 in PKCS#8 (as "openssl
+ * genpkey -algorithm ed25519" writes it) for ed25519-sha256 (RFC 8463).
+ * Ed25519 needs the library built with libsodium; without it the load
+ * fails with RM_EUNSUPPORTED. *out is freed with rm_dkim_key_free.
+ */
+RM_EXTERN int rm_dkim_key_load_file(rm_dkim_key **out, const char *path,
+                                    rm_error *err);
+RM_EXTERN int rm_dkim_key_load_mem(rm_dkim_key **out, const void *pem,
+                                   size_t len, rm_error *err);
+RM_EXTERN void rm_dkim_key_free(rm_dkim_key *key);
+
+/* "rsa-sha256" or "ed25519-sha256". */
+RM_EXTERN const char *rm_dkim_key_algorithm(const rm_dkim_key *key);
+
+/* The key's size in bits (256 for Ed25519). */
+RM_EXTERN unsigned rm_dkim_key_bits(const rm_dkim_key *key);
+
+/* 1 if this build signs with Ed25519 (it has libsodium), else 0. */
+RM_EXTERN int rm_dkim_ed25519_available(void);
+
+/* Canonicalization (RFC 6376 3.4). */
+typedef enum rm_dkim_canon {
+	RM_DKIM_RELAXED = 0,
+	RM_DKIM_SIMPLE = 1
+} rm_dkim_canon;
+
+/* How one signature is made. Start from RM_DKIM_OPTS_INIT. */
+typedef struct rm_dkim_opts {
+	unsigned version;           /* RM_DKIM_OPTS_VERSION */
+	rm_dkim_canon header_canon; /* default relaxed */
+	rm_dkim_canon body_canon;   /* default relaxed */
+	const char *headers;        /* names to sign, "from:to:subject";
+	                               one listed more often than the
+	                               message has it is oversigned. It
+	                               must hold From. NULL: From (over-
+	                               signed), To, Cc, Subject, Date,
+	                               Message-ID, MIME-Version,
+	                               Content-Type, Reply-To, List-
+	                               Unsubscribe, List-Unsubscribe-Post
+	                               and Feedback-ID, those present */
+	const char *identity;       /* i=, an address at the domain or a
+	                               subdomain of it; NULL: none */
+	int no_timestamp;           /* 1: no t= */
+	long long expire_seconds;   /* > 0: x= is t= plus this */
+	long long timestamp;        /* > 0: the signing time (seconds since
+	                               the epoch) instead of the clock */
+} rm_dkim_opts;
+
+#define RM_DKIM_OPTS_VERSION 1
+#define RM_DKIM_OPTS_INIT \
+	{ RM_DKIM_OPTS_VERSION, RM_DKIM_RELAXED, RM_DKIM_RELAXED, NULL, \
+	  NULL, 0, 0, 0 }
+
+/*
+ * Makes transport t sign every message with key for domain (d=) and
+ * selector (s=); the key is copied. Called several times, it adds
+ * several signatures (say the customer's domain and the platform's, or
+ * RSA and Ed25519 side by side). The URL options dkim_key=PATH,
+ * dkim_selector=S and dkim_domain=D (with dkim_canon, dkim_headers,
+ * dkim_identity and dkim_expire) add one signer the same way. Fails with
+ * RM_EUNSUPPORTED on JSON transports (the provider signs) and on
+ * composites (give each inner URL its own dkim_ options). opts may be
+ * NULL.
+ */
+RM_EXTERN int rm_transport_add_dkim(rm_transport *t, const rm_dkim_key *key,
+                                    const char *domain, const char *selector,
+                                    const rm_dkim_opts *opts, rm_error *err);
+
+/*
+ * The DNS record that publishes the key's public half, as a zone-file
+ * line: SELECTOR._domainkey.DOMAIN. IN TXT "v=DKIM1; k=rsa; p=..." in
+ * strings of at most 255 octets. *out is freed with rm_free.
+ */
+RM_EXTERN int rm_dkim_dns_record(const rm_dkim_key *key,
+                                 const char *selector, const char *domain,
+                                 char **out, rm_error *err);
+
+/*
+ * List-Unsubscribe (RFC 2369) with a mailto address and/or an https URL,
+ * either of which may be NULL ("user@host" gets "mailto:" put before
+ * it). With one_click set, List-Unsubscribe-Post: List-Unsubscribe=One-
+ * Click is added too (RFC 8058), which needs the https URL: the
+ * receiver POSTs to it to unsubscribe without a page. Both NULL removes
+ * the fields. Each call replaces what an earlier one set. DKIM signs
+ * both fields by default, as RFC 8058 asks.
+ */
+RM_EXTERN int rm_message_set_list_unsubscribe(rm_message *msg,
+                                              const char *mailto,
+                                              const char *https,
+                                              int one_click, rm_error *err);
+
+/*
+ * Feedback-ID, which mailbox providers use to report complaints per
+ * campaign, such as "campaign:customer:mailtype:sender" (Gmail's
+ * form). Printable ASCII, at most 200 octets. NULL removes it.
+ */
+RM_EXTERN int rm_message_set_feedback_id(rm_message *msg, const char *id,
+                                         rm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

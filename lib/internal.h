@@ -281,6 +281,7 @@ int rm__is_dot_atom(const char *s, size_t len);
 /* How the writer renders a message for one particular relay. */
 typedef struct rm__write_opts {
 	int smtputf8;   /* addresses may be written as raw UTF-8 */
+	const struct rm__dkim_set *dkim;  /* sign with these, or NULL */
 } rm__write_opts;
 
 /*
@@ -369,6 +370,7 @@ struct rm_transport {
 	char *password;         /* from opts, or NULL */
 	char *oauth_token;      /* from opts, or NULL */
 	void *impl;             /* owned by the backend */
+	struct rm__dkim_set *dkim; /* DKIM signers (dkim.c), or NULL */
 	rm_counters counters;   /* messages handed to it (route.c) */
 };
 
@@ -575,5 +577,27 @@ int rm__http_fail_status(rm_result *r, const char *name,
 int rm__http_succeed(rm_result *r, rm_message *msg, const char *name,
                      const rm__http_response *resp, const char *id,
                      rm_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* DKIM signing (dkim*.c)                                                 */
+/* ---------------------------------------------------------------------- */
+
+typedef struct rm__dkim_set rm__dkim_set;
+
+void rm__dkim_set_free(rm__dkim_set *set);
+
+/*
+ * Reads the dkim_* options of a transport URL (dkim_key, dkim_selector,
+ * dkim_domain, dkim_canon, dkim_headers, dkim_identity, dkim_expire) and
+ * adds the signer they describe to t. Backends that send raw MIME call
+ * it from their open.
+ */
+int rm__dkim_url_options(rm_transport *t, const rm__url *url,
+                         rm_error *err);
+
+/* Writes the message with opts->dkim's DKIM-Signature fields on top
+ * (rm__message_write_with calls it when opts->dkim is set). */
+int rm__dkim_write(rm_message *msg, const rm__write_opts *opts,
+                   rm_write_fn write, void *user, rm_error *err);
 
 #endif /* RM_INTERNAL_H */

@@ -630,7 +630,9 @@ static int smtp_open(rm_transport *t, const rm__url *url, rm_error *err)
 	if (s == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory opening the SMTP transport");
-	rc = rm__smtp_cfg_parse(&s->cfg, t, url, err);
+	rc = rm__dkim_url_options(t, url, err);
+	if (rc == RM_OK)
+		rc = rm__smtp_cfg_parse(&s->cfg, t, url, err);
 	if (rc != RM_OK) {
 		free(s);
 		return rc;

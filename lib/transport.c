@@ -64,6 +64,7 @@ static int copy_opts(rm_transport *t, const rm_transport_opts *opts,
 
 static void free_transport(rm_transport *t)
 {
+	rm__dkim_set_free(t->dkim);
 	free(t->ca_file);
 	free(t->password);
 	free(t->oauth_token);

@@ -60,8 +60,12 @@ static int fail_errno(rm_error *err, int e, const char *what,
 
 static int file_open(rm_transport *t, const rm__url *url, rm_error *err)
 {
-	file_impl *impl = calloc(1, sizeof(*impl));
+	file_impl *impl;
+	int rc = rm__dkim_url_options(t, url, err);
 
+	if (rc != RM_OK)
+		return rc;
+	impl = calloc(1, sizeof(*impl));
 	if (impl != NULL)
 		impl->dir = rm__strdup(url->path);
 	if (impl == NULL || impl->dir == NULL) {
@@ -134,10 +138,10 @@ static int on_bytes(const void *data, size_t len, void *user)
 }
 
 /* Renders the message into the open temporary file and syncs it. */
-static int write_message(rm_message *msg, int fd, const char *tmp,
-                         rm_error *err)
+static int write_message(rm_message *msg, const rm__dkim_set *dkim, int fd,
+                         const char *tmp, rm_error *err)
 {
-	rm__write_opts opts = { 1 };
+	rm__write_opts opts = { 1, dkim };
 	file_out *out = calloc(1, sizeof(*out));
 	int rc;
 
@@ -226,8 +230,8 @@ static int check_dir(const char *dir, rm_error *err)
 }
 
 /* Writes the message to DIR/NAME.eml; name receives NAME.eml. */
-static int store(const char *dir, rm_message *msg, char *name,
-                 size_t name_size, rm_error *err)
+static int store(const char *dir, const rm__dkim_set *dkim, rm_message *msg,
+                 char *name, size_t name_size, rm_error *err)
 {
 	char tmp[4096];
 	int fd, rc;
@@ -243,7 +247,7 @@ static int store(const char *dir, rm_message *msg, char *name,
 	if (fd < 0)
 		return fail_errno(err, errno, "create a file in", dir);
 
-	rc = write_message(msg, fd, tmp, err);
+	rc = write_message(msg, dkim, fd, tmp, err);
 	if (close(fd) != 0 && rc == RM_OK)
 		rc = fail_errno(err, errno, "write", tmp);
 	if (rc == RM_OK)
@@ -292,7 +296,7 @@ static int file_send(rm_transport *t, rm_message *msg, rm_result *r,
 	rm_error e;
 	int rc;
 
-	rc = store(dir_of(t), msg, name, sizeof(name), &e);
+	rc = store(dir_of(t), t->dkim, msg, name, sizeof(name), &e);
 	if (rc != RM_OK) {
 		rm__result_set_final(r, e.outcome, 0, "", e.message);
 		if (err != NULL)

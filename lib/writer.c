@@ -732,6 +732,8 @@ int rm__message_write_with(rm_message *msg, const rm__write_opts *opts,
 	rc = check_write(msg, opts, write, err);
 	if (rc != RM_OK)
 		return rc;
+	if (opts->dkim != NULL)
+		return rm__dkim_write(msg, opts, write, user, err);
 	if (msg->raw != NULL)
 		return rm__raw_write(msg, write, user, err);
 

@@ -630,6 +630,30 @@ static void message__message_id_made_once(void **state)
 	rm_message_free(msg);
 }
 
+static void message__writes_repeat_byte_for_byte(void **state)
+{
+	rm_message *msg = full_message();
+	rm__write_opts wopts = { 0 };
+	char *a, *b, *boundary;
+	uint64_t measured;
+
+	(void)state;
+	/* Random boundaries, made once: SIZE, DKIM and DATA see the same
+	 * bytes. */
+	OK(rm_message_set_reproducible(msg, 0, &err));
+	a = write_mem(msg, NULL);
+	b = write_mem(msg, NULL);
+	assert_string_equal(a, b);
+	OK(rm__message_measure(msg, &wopts, &measured, &err));
+	assert_int_equal(measured, strlen(a));
+	boundary = strstr(a, "boundary=\"=_rm_");
+	assert_non_null(boundary);
+	assert_null(strstr(boundary, "reproducible"));
+	free(a);
+	free(b);
+	rm_message_free(msg);
+}
+
 static void message__message_id_forms(void **state)
 {
 	rm_message *msg = basic_message();
@@ -941,6 +965,7 @@ int main(void)
 		cmocka_unit_test(message__failed_calls_change_nothing),
 		cmocka_unit_test(message__incomplete_messages_refused),
 		cmocka_unit_test(message__message_id_made_once),
+		cmocka_unit_test(message__writes_repeat_byte_for_byte),
 		cmocka_unit_test(message__message_id_forms),
 		cmocka_unit_test(message__date_case16),
 		cmocka_unit_test(message__file_attachment_streamed),
