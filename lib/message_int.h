@@ -75,6 +75,10 @@ struct rm_message {
 	 * sending) carries the same bytes. 0: the time of the write. */
 	time_t prepared_at;
 
+	/* 24 hex digits shared by the message's boundaries, made on the
+	 * first write and kept; "" until then. */
+	char boundary_seed[25];
+
 	/* Tags and metadata for the HTTP providers (message_meta.c). */
 	char **tags;
 	size_t tag_count;

@@ -389,26 +389,41 @@ static kind top_kind(const rm_message *msg)
 	return use_related(msg) ? K_RELATED : body_kind(msg);
 }
 
+/* Makes the message's random boundary stem once; it is kept so that
+ * every write of the message gives the same bytes (measured for SIZE,
+ * signed by DKIM, then sent). */
+static int boundary_seed(writer *w)
+{
+	unsigned char rnd[12];
+	size_t i;
+
+	if (w->msg->boundary_seed[0] != '\0')
+		return RM_OK;
+	if (rm__random(rnd, sizeof(rnd)) != RM_OK)
+		return rm__fail(w->err, RM_EIO, RM_OUTCOME_TRANSIENT, NULL,
+		                "could not read random bytes for a boundary");
+	for (i = 0; i < sizeof(rnd); i++)
+		snprintf(w->msg->boundary_seed + 2 * i, 3, "%02x", rnd[i]);
+	return RM_OK;
+}
+
 /* A boundary holds "=_", which quoted-printable and base64 never make
  * and which forces 7bit parts holding it into quoted-printable (RFC 2046
  * 5.1.1: the boundary must not occur in the parts). */
 static int make_boundary(writer *w, char *out, size_t size)
 {
-	unsigned char rnd[12];
-	size_t i;
+	int rc;
 
 	w->seq++;
 	if (w->msg->reproducible) {
 		snprintf(out, size, "=_rm_%04u_reproducible_boundary", w->seq);
 		return RM_OK;
 	}
-	if (rm__random(rnd, sizeof(rnd)) != RM_OK)
-		return rm__fail(w->err, RM_EIO, RM_OUTCOME_TRANSIENT, NULL,
-		                "could not read random bytes for a boundary");
-	snprintf(out, size, "=_rm_");
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(out + 5 + 2 * i, size - 5 - 2 * i, "%02x", rnd[i]);
-	return RM_OK;
+	rc = boundary_seed(w);
+	if (rc == RM_OK)
+		snprintf(out, size, "=_rm_%s_%u", w->msg->boundary_seed,
+		         w->seq);
+	return rc;
 }
 
 static int multipart_head(writer *w, const char *subtype, const char *type,
