@@ -245,7 +245,9 @@ int rm_message_write(rm_message *msg, rm_write_fn write, void *user,
 	int rc;
 
 	/* With no relay in between, a message that needs UTF-8 addresses
-	 * is written with them (RFC 6532). */
+	 * is written with them (RFC 6532). Fields added to the options
+	 * later start out zero. */
+	memset(&opts, 0, sizeof(opts));
 	opts.smtputf8 = 1;
 	rc = rm__message_prepare(msg, err);
 	if (rc != RM_OK)
