@@ -477,6 +477,7 @@ extern const rm__backend rm__backend_mailgun;
 extern const rm__backend rm__backend_ses;
 extern const rm__backend rm__backend_postmark;
 extern const rm__backend rm__backend_smtp2go;
+extern const rm__backend rm__backend_ses_smtp;  /* backend_ses_smtp.c */
 
 /* One request header, borrowed strings. */
 typedef struct rm__http_header {

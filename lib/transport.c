@@ -20,6 +20,7 @@ static const struct {
 	{ "ses", &rm__backend_ses },
 	{ "postmark", &rm__backend_postmark },
 	{ "smtp2go", &rm__backend_smtp2go },
+	{ "ses+smtp", &rm__backend_ses_smtp },
 };
 
 /* Points t at the backend for scheme; 0 if there is none. */
