@@ -245,7 +245,7 @@ static int finish_body(body_ctx *b)
 
 static int send_body(rm__smtp *s, rm_error *err)
 {
-	rm__write_opts o = { s->txn->smtputf8, s->t->dkim };
+	rm__write_opts o = { s->txn->smtputf8 };
 	rm_error werr;
 	body_ctx b;
 	int rc;
@@ -473,7 +473,7 @@ static int check_smtputf8(rm__smtp *s, rm_error *err)
 static int check_size(rm__smtp *s, rm_error *err)
 {
 	rm__smtp_txn *x = s->txn;
-	rm__write_opts o = { x->smtputf8, s->t->dkim };
+	rm__write_opts o = { x->smtputf8 };
 	int rc;
 
 	if (!(s->caps.flags & RM__CAP_SIZE))
@@ -657,11 +657,14 @@ static int fail_message(rm__smtp_txn *x, rm_result *r, rm_error *err)
 
 	if (x->stage == RM__SMTP_BODY)
 		i = 2;
+	/* A success code where 354 or a refusal belongs. */
+	if (x->code < 400)
+		code = RM_EPROTOCOL;
 	if (x->code == 552 && strcmp(x->enhanced, "5.5.3") != 0)
 		code = RM_ETOOBIG;
-	rm__result_set_final(r, rm__smtp_class(x->code,
-	                     RM_OUTCOME_PERM_PROVIDER), x->code, x->enhanced,
-	                     x->text);
+	rm__result_set_final(r, code == RM_EPROTOCOL ? RM_OUTCOME_TRANSIENT :
+	                     rm__smtp_class(x->code, RM_OUTCOME_PERM_PROVIDER),
+	                     x->code, x->enhanced, x->text);
 	return rm__result_fail(r, err, code, "the server refused %s: %d%s%s "
 	                       "%s", what[i], x->code, x->enhanced[0] ? " " :
 	                       "", x->enhanced, x->text != NULL ? x->text :

@@ -185,9 +185,9 @@ static int fail_cert(rm__tls *t, const char *name, const char *where,
 			*p = p[1] != '\0' ? ';' : '\0';
 	}
 	return rm__fail(err, RM_ECERT, RM_OUTCOME_PERM_PROVIDER, "tls",
-	                "the certificate of %s (%s) failed verification: %s",
-	                name, where, info[0] != '\0' ? info :
-	                "unknown reason");
+	                "the certificate of %s (%s) failed verification: %s "
+	                "(ca_file= names a CA to trust)", name, where,
+	                info[0] != '\0' ? info : "unknown reason");
 }
 
 static int looks_plain(const rm__tls *t)
