@@ -83,7 +83,7 @@ static int open_backend(rm_transport *t, const char *text, rm_error *err)
 		              "scheme", "unknown transport scheme "
 		              "'%s' (known: file, smtp, smtps, "
 		              "sendgrid, mailgun, ses, postmark, "
-		              "smtp2go)", url.scheme);
+		              "smtp2go, ses+smtp)", url.scheme);
 	if (rc == RM_OK)
 		rc = t->backend->open(t, &url, err);
 	if (rc == RM_OK) {
