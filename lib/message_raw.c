@@ -455,8 +455,9 @@ static int put(rm_write_fn write, void *user, const char *data, size_t len,
 		size_t n = len < WRITE_CHUNK ? len : WRITE_CHUNK;
 
 		if (write(data, n, user) != 0)
-			return rm__fail(err, RM_ECALLBACK, RM_OUTCOME_NONE, NULL,
-			                "the write callback asked to stop");
+			return rm__fail(err, RM_ECALLBACK, RM_OUTCOME_NONE,
+			                NULL, "the write callback asked to "
+			                "stop");
 		data += n;
 		len -= n;
 	}

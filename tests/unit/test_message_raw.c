@@ -71,7 +71,8 @@ static int crlf_only(const char *s)
 static void raw__envelope_from_the_header(void **state)
 {
 	rm_message *msg = raw("From: Ann <ann@example.com>\n"
-	                      "To: bob@example.org, \"Doe, Jo\" <jo@example.net>\n"
+	                      "To: bob@example.org, "
+	                      "\"Doe, Jo\" <jo@example.net>\n"
 	                      "Cc: carl@example.com\n"
 	                      "Bcc: hidden@example.com\n"
 	                      "Subject: hi\n\nbody\n");
@@ -142,7 +143,8 @@ static void raw__groups_and_comments(void **state)
 {
 	rm_message *msg = raw("From: ann@example.com (Ann)\n"
 	                      "To: undisclosed-recipients:;\n"
-	                      "Cc: Team: a@example.com, \"x:y\" <b@example.com>;"
+	                      "Cc: Team: a@example.com, "
+	                      "\"x:y\" <b@example.com>;"
 	                      ", c@example.com\n"
 	                      "Bcc: d@example.com\n\nbody\n");
 
@@ -249,7 +251,8 @@ static void raw__callback_can_stop(void **state)
 static void raw__utf8_local_part_needs_smtputf8(void **state)
 {
 	rm_message *msg = raw("From: a@example.com\n"
-	                      "To: J\xc3\xb6rg <j\xc3\xb6rg@example.org>\n\nx\n");
+	                      "To: J\xc3\xb6rg "
+	                      "<j\xc3\xb6rg@example.org>\n\nx\n");
 
 	(void)state;
 	assert_true(rm__message_needs_smtputf8(msg));

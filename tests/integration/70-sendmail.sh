@@ -1,0 +1,247 @@
+#!/bin/bash
+# relaymail-sendmail as programs use /usr/sbin/sendmail: a message on
+# stdin through relaymail-sink over SMTP, read back with Python's email
+# package; -t, -f, -F, -i/-oi, recipients as arguments, Bcc removed; the
+# configuration files and RELAYMAIL_URL; exit codes; the spool when the
+# relay is down or defers some recipients, and -q; -oem.
+source "$(dirname "$0")/lib/common.sh"
+
+it_init 70-sendmail
+unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN RELAYMAIL_SPOOL
+sm="$bin/relaymail-sendmail"
+export HOME="$work/home"
+mkdir -p "$HOME"
+
+if start_sink "$work/sink"; then
+	ok "relaymail-sink starts"
+else
+	not_ok "relaymail-sink starts"
+	it_finish
+fi
+url="smtp://127.0.0.1:$sink_port"
+n=0
+
+# Sends stdin with the arguments through the sink and waits for the
+# stored copy; sets $eml and $env to the files it stored.
+via_sink() {
+	RELAYMAIL_URL=$url "$sm" "$@" || return
+	n=$((n + 1))
+	eml="$work/sink/$n.eml"
+	env="$work/sink/$n.json"
+	wait_for_file "$env"
+}
+
+# sends NAME ARGS...: via_sink in this shell (so $eml and $env stay set),
+# reported as one check.
+sends() {
+	local name=$1
+	shift
+	if via_sink "$@" >"$work/last.out" 2>&1; then
+		ok "$name"
+	else
+		not_ok "$name"
+		sed 's/^/#   /' "$work/last.out"
+	fi
+}
+
+# pyq FILE EXPR...: asserts Python expressions about the parsed message
+# m (email.message.EmailMessage), its raw bytes b and the envelope e.
+pyq() {
+	"$py" - "$@" <<'PY'
+import email, email.policy, json, sys
+b = open(sys.argv[1], "rb").read()
+m = email.message_from_bytes(b, policy=email.policy.default)
+e = json.load(open(sys.argv[2])) if sys.argv[2] != "-" else {}
+body = m.get_content().replace("\r\n", "\n") if not m.is_multipart() else ""
+for expr in sys.argv[3:]:
+    assert eval(expr), expr
+PY
+}
+
+msg1=$'From: Ann <ann@example.com>\nTo: Bob <bob@example.org>\nCc: carl@example.net\nBcc: hidden@example.com,\n\tsecret@example.com\nSubject: cron output\n\nline one\n.\nnot read'
+
+sends "-t: exits 0" -t <<<"$msg1"
+check "-t: envelope has To, Cc and both Bcc; MAIL FROM is From" \
+	pyq "$eml" "$env" \
+	'sorted(e["rcpt_to"]) == ["bob@example.org", "carl@example.net", "hidden@example.com", "secret@example.com"]' \
+	'e["mail_from"] == "ann@example.com"' 'not e["bare_lf"]'
+check "-t: Bcc is gone from the message" pyq "$eml" - \
+	'm["Bcc"] is None' 'b"hidden" not in b' 'b"secret@" not in b'
+check "-t: header and body as sent; Date and Message-ID added" \
+	pyq "$eml" - 'm["Subject"] == "cron output"' \
+	'm["To"].addresses[0].display_name == "Bob"' \
+	'm["Date"] is not None' 'm["Message-ID"].startswith("<")' \
+	'body == "line one\n"'
+
+sends "-oi: a lone dot does not end the input" -oi -t <<<"$msg1"
+check "-oi: the dot line and what follows arrived" pyq "$eml" - \
+	'body == "line one\n.\nnot read\n"'
+sends "-i: same as -oi" -i -t <<<"$msg1"
+check "-i: the dot line arrived" pyq "$eml" - '"not read" in body'
+
+sends "arguments: recipients without -t" -f bounce@example.com x@example.com 'Y <y@example.com>' \
+	<<<"$msg1"
+check "arguments: only they get it, MAIL FROM is -f; To stays" \
+	pyq "$eml" "$env" \
+	'sorted(e["rcpt_to"]) == ["x@example.com", "y@example.com"]' \
+	'e["mail_from"] == "bounce@example.com"' \
+	'm["To"].addresses[0].addr_spec == "bob@example.org"' \
+	'm["Bcc"] is None'
+
+sends "-t with arguments: both sets get it" -t extra@example.com <<<"$msg1"
+check "-t with arguments: five recipients" pyq "$eml" "$env" \
+	'len(e["rcpt_to"]) == 5' '"extra@example.com" in e["rcpt_to"]'
+
+sends "-F: a From is made from -f and -F when missing" -f me@example.com -F 'Jörg Bär' to@example.com \
+	<<<$'Subject: no from\n\nbody'
+check "-F: the name is encoded and reads back" pyq "$eml" "$env" \
+	'm["From"].addresses[0].display_name == "Jörg Bär"' \
+	'm["From"].addresses[0].addr_spec == "me@example.com"' \
+	'e["mail_from"] == "me@example.com"' 'body == "body\n"'
+sends "CRLF input: stays CRLF, no doubled line ends" to@example.com \
+	< <(printf 'From: a@example.com\r\nSubject: crlf\r\n\r\nx\r\ny\r\n')
+check "CRLF input: body reads back" pyq "$eml" "$env" \
+	'body == "x\ny\n"' 'not e["bare_lf"]' \
+	'b"\r\r" not in b'
+
+# Configuration: /etc/relaymail.conf cannot be touched here, so -C and
+# ~/.relaymail are used; RELAYMAIL_URL wins over both.
+printf '# relay\nurl = %s\n' "$url" >"$HOME/.relaymail"
+check_status "config: ~/.relaymail gives the URL" 0 \
+	"$sm" to@example.com <<<$'From: a@example.com\n\nconfig'
+n=$((n + 1))
+check "config: the sink got it" wait_for_file "$work/sink/$n.json"
+printf 'url = smtp://127.0.0.1:1\n' >"$HOME/.relaymail"
+printf 'url = %s\nspool = %s\n' "$url" "$work/cspool" >"$work/c.conf"
+check_status "config: -C FILE is read instead" 0 \
+	"$sm" -C "$work/c.conf" to@example.com <<<$'From: a@example.com\n\nC'
+n=$((n + 1))
+check "config: the sink got it too" wait_for_file "$work/sink/$n.json"
+RELAYMAIL_URL=$url check_status "config: RELAYMAIL_URL wins" 0 \
+	"$sm" to@example.com <<<$'From: a@example.com\n\nenv'
+n=$((n + 1))
+check "config: and the sink got that" wait_for_file "$work/sink/$n.json"
+printf 'colour = blue\n' >"$work/bad.conf"
+check_status "config: an unknown key exits 78" 78 \
+	"$sm" -C "$work/bad.conf" to@example.com <<<$'From: a@example.com\n\nx'
+check_grep "config: and names file and line" 'bad.conf:1: unknown key' \
+	"$last_output"
+rm -f "$HOME/.relaymail"
+check_status "config: no URL anywhere exits 78" 78 \
+	"$sm" to@example.com <<<$'From: a@example.com\n\nx'
+
+check_status "usage: an unknown option exits 64" 64 "$sm" -Z x@example.com
+check_status "usage: no recipient and no -t exits 64" 64 "$sm" <<<"x"
+check_status "data: a bad address exits 65" 65 env RELAYMAIL_URL="$url" \
+	"$sm" -t <<<$'From: a@example.com\nTo: not an address\n\nx'
+
+# The spool: a relay that is down.
+export RELAYMAIL_SPOOL="$work/spool"
+down=$("$py" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+msg2=$'From: ann@example.com\nTo: bob@example.org\nBcc: hush@example.com\nSubject: later\n\nspooled body'
+RELAYMAIL_URL="smtp://127.0.0.1:$down" check_status \
+	"spool: relay down: exits 0, the message is kept" 0 "$sm" -t <<<"$msg2"
+check_grep "spool: and says where" 'spooled as .*/spool/.*\.msg' \
+	"$last_output"
+spooled=("$RELAYMAIL_SPOOL"/*.msg)
+check_grep "spool: one file, no temporary left" '^1 0$' \
+	"${#spooled[@]} $(find "$RELAYMAIL_SPOOL" -name '.*' -type f | wc -l)"
+check_grep "spool: file and folder are private" '^700 600$' \
+	"$(stat -c %a "$RELAYMAIL_SPOOL") $(stat -c %a "${spooled[0]}")"
+spool_id=$(grep -m1 '^Message-ID:' "${spooled[0]}" | tr -d '\r')
+RELAYMAIL_URL="smtp://127.0.0.1:$down" check_status \
+	"spool: -bp lists it" 0 "$sm" -bp
+check_grep "spool: -bp shows the file" "$(basename "${spooled[0]}")" \
+	"$last_output"
+RELAYMAIL_URL="smtp://127.0.0.1:$down" check_status \
+	"spool: -q with the relay still down exits 75" 75 "$sm" -q
+check "spool: the file is still there" test -f "${spooled[0]}"
+RELAYMAIL_URL=$url check_status "spool: -q with the relay up exits 0" 0 \
+	"$sm" -q
+n=$((n + 1))
+check "spool: the sink got it" wait_for_file "$work/sink/$n.json"
+check "spool: same Message-ID, Bcc recipient kept, Bcc field gone" \
+	pyq "$work/sink/$n.eml" "$work/sink/$n.json" \
+	"m['Message-ID'] == '${spool_id#Message-ID: }'" \
+	'"hush@example.com" in e["rcpt_to"]' 'm["Bcc"] is None' \
+	'body == "spooled body\n"'
+check_grep "spool: empty afterwards" '^0$' \
+	"$(find "$RELAYMAIL_SPOOL" -type f | wc -l)"
+
+# A relay that defers one recipient (451) and refuses another (550).
+cat >"$work/picky.py" <<'PY'
+import socket, sys
+srv = socket.socket()
+srv.bind(("127.0.0.1", 0))
+srv.listen(1)
+open(sys.argv[1], "w").write(str(srv.getsockname()[1]))
+c, _ = srv.accept()
+f = c.makefile("rb")
+c.sendall(b"220 picky ESMTP\r\n")
+while True:
+    line = f.readline()
+    if not line:
+        break
+    cmd = line.upper()
+    if cmd.startswith(b"EHLO"):
+        c.sendall(b"250-picky\r\n250 PIPELINING\r\n")
+    elif cmd.startswith(b"RCPT") and b"LATER" in cmd:
+        c.sendall(b"451 4.2.0 try later\r\n")
+    elif cmd.startswith(b"RCPT") and b"NOBODY" in cmd:
+        c.sendall(b"550 5.1.1 no such user\r\n")
+    elif cmd.startswith(b"DATA"):
+        c.sendall(b"354 go\r\n")
+        while f.readline() not in (b".\r\n", b""):
+            pass
+        c.sendall(b"250 2.0.0 queued as P1\r\n")
+    elif cmd.startswith(b"QUIT"):
+        c.sendall(b"221 bye\r\n")
+        break
+    else:
+        c.sendall(b"250 ok\r\n")
+PY
+"$py" "$work/picky.py" "$work/picky.port" &
+picky=$!
+at_exit stop_pid "$picky"
+wait_for_file "$work/picky.port"
+RELAYMAIL_URL="smtp://127.0.0.1:$(cat "$work/picky.port")" check_status \
+	"partial: a refused recipient exits 67" 67 "$sm" ok@example.com \
+	later@example.com nobody@example.com <<<$'From: a@example.com\n\nhi'
+check_grep "partial: says which was deferred and refused" \
+	'later@example.com> deferred.*|nobody@example.com> refused' \
+	"$last_output"
+spooled=("$RELAYMAIL_SPOOL"/*.msg)
+check "partial: only the deferred recipient is spooled" \
+	grep -qx 'rcpt later@example.com' "${spooled[0]}"
+check_grep "partial: and no other" '^1$' \
+	"$(grep -c '^rcpt ' "${spooled[0]}")"
+RELAYMAIL_URL=$url check_status "partial: -q sends it to the sink" 0 \
+	"$sm" -q
+n=$((n + 1))
+check "partial: the sink got it for later@ only" \
+	pyq "$work/sink/$n.eml" "$work/sink/$n.json" \
+	'e["rcpt_to"] == ["later@example.com"]'
+
+# Refused for good: a message over the sink's size limit is not spooled.
+stop_pid "$sink_pid"
+start_sink "$work/small" --max-size 2000
+small="smtp://127.0.0.1:$sink_port"
+big=$(printf 'From: a@example.com\nTo: b@example.com\nSubject: big\n\n'
+	head -c 6000 /dev/zero | tr '\0' 'x' | fold -w 70)
+RELAYMAIL_URL=$small check_status "refused: too big exits 69" 69 \
+	"$sm" -t <<<"$big"
+check_grep "refused: nothing spooled" '^0$' \
+	"$(find "$RELAYMAIL_SPOOL" -type f | wc -l)"
+RELAYMAIL_URL=$small check_status "-oem: the error is mailed back, exit 0" \
+	0 "$sm" -oem -t <<<"$big"
+check "-oem: the report reached the sender" wait_for_file "$work/small/1.json"
+check "-oem: it says why, to the From address" \
+	pyq "$work/small/1.eml" "$work/small/1.json" \
+	'e["rcpt_to"] == ["a@example.com"]' \
+	'"could not be delivered" in body' \
+	'"Subject: big" in body'
+RELAYMAIL_URL=$small check_status "-oeq: quiet, same exit status" 69 \
+	"$sm" -oeq -t <<<"$big"
+check_grep "-oeq: nothing on stderr" '^$' "$last_output"
+
+it_finish
