@@ -54,6 +54,8 @@ if [ -z "${RM_SKIP_NPM:-}" ]; then
 	cd "$top/tests"
 	npm ci --no-audit --no-fund --loglevel=error
 	# The Node peers of make bench (nodemailer, @sendgrid/mail).
-	cd "$top/bench"
-	npm ci --no-audit --no-fund --loglevel=error
+	if [ -f "$top/bench/package-lock.json" ]; then
+		cd "$top/bench"
+		npm ci --no-audit --no-fund --loglevel=error
+	fi
 fi
