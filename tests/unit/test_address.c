@@ -274,6 +274,42 @@ static void address__same_and_copy(void **state)
 	rm__mailbox_free(&c);
 }
 
+/* Names the writer quotes come back unchanged through the parser. */
+static void address__quoted_names_round_trip(void **state)
+{
+	static const char *const names[] = {
+		"Ada, VP of Engineering", "Support (Billing)", "Joe Q. Public",
+		"Say \"Hi\" \\ Team", "a@b.example", "x;y:z", "<angle>",
+		"two  spaces", "trailing ", "comma,\"quote\",backslash\\",
+		"Plain Name"
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RM__ARRAY_LEN(names); i++) {
+		rm__mailbox *mbs;
+		rm__buf b;
+		rm__fold f;
+		rm_error err;
+		size_t n;
+		char *flat;
+
+		rm__buf_init(&b, 4096);
+		assert_int_equal(rm__fold_start(&f, &b, "To"), RM_OK);
+		assert_int_equal(rm__fold_phrase(&f, names[i]), RM_OK);
+		assert_int_equal(rm__fold_atom(&f, " ", 1, "<a@example.com>",
+		                               15), RM_OK);
+		flat = strchr(b.data, ':') + 1;
+		if (rm__address_parse_list(flat, "to", &mbs, &n, &err) != RM_OK)
+			fail_msg("'%s' did not parse back: %s", flat,
+			         err.message);
+		assert_int_equal(n, 1);
+		assert_string_equal(mbs[0].name, names[i]);
+		rm__mailbox_free_array(mbs, n);
+		rm__buf_free(&b);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -286,6 +322,7 @@ int main(void)
 		cmocka_unit_test(address__crlf_refused_case07),
 		cmocka_unit_test(address__name_with_bare_spec_only),
 		cmocka_unit_test(address__same_and_copy),
+		cmocka_unit_test(address__quoted_names_round_trip),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
