@@ -326,7 +326,8 @@ int rm__fold_text(rm__fold *f, const char *text, size_t len,
 			break;
 		if (word_needs_encoding(text + start, end - start, long_word)) {
 			/* One separator stays outside; extra white space
-			 * goes into the word so decoding keeps it (2047 6.2). */
+			 * goes into the word so decoding keeps it (RFC 2047
+			 * 6.2). */
 			size_t from = first ? start : i + 1;
 			const char *sep = !first && text[i] == '\t' ? "\t" :
 			                  " ";
