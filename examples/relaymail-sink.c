@@ -97,6 +97,7 @@ typedef struct data_info {
 
 static volatile sig_atomic_t stopping;
 static long stored_count;
+static long last_stored;
 
 static void on_signal(int sig)
 {
@@ -305,18 +306,18 @@ static void dir_path(const session *s, char *out, size_t size,
 	snprintf(out, size, "%s/%s%ld.%s", s->cfg->dir, prefix, n, ext);
 }
 
-/* The next N with no N.eml in the folder yet. */
+/* The next N with no N.eml in the folder yet; refusals use none up. */
 static long next_number(const session *s)
 {
-	static long last;
 	char path[PATH_MAX];
 	struct stat st;
+	long n = last_stored;
 
 	do {
-		last++;
-		dir_path(s, path, sizeof(path), "", last, "eml");
+		n++;
+		dir_path(s, path, sizeof(path), "", n, "eml");
 	} while (stat(path, &st) == 0);
-	return last;
+	return n;
 }
 
 static void write_envelope(FILE *f, const session *s, const data_info *d)
@@ -454,6 +455,7 @@ static int finish_data(session *s, const data_info *d, int stored, long n)
 	if (!stored)
 		return reply(s, "451 4.3.0 Could not store the message");
 	stored_count++;
+	last_stored = n;
 	say(s->cfg, "stored %ld.eml (%llu bytes) from <%s>, %zu recipient(s)",
 	    n, d->size, s->mail_from, s->rcpt_count);
 	return reply(s, "250 2.0.0 Ok: queued as %ld", n);
