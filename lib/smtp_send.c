@@ -245,7 +245,7 @@ static int finish_body(body_ctx *b)
 
 static int send_body(rm__smtp *s, rm_error *err)
 {
-	rm__write_opts o = { s->txn->smtputf8 };
+	rm__write_opts o = { s->txn->smtputf8, s->t->dkim };
 	rm_error werr;
 	body_ctx b;
 	int rc;
@@ -473,7 +473,7 @@ static int check_smtputf8(rm__smtp *s, rm_error *err)
 static int check_size(rm__smtp *s, rm_error *err)
 {
 	rm__smtp_txn *x = s->txn;
-	rm__write_opts o = { x->smtputf8 };
+	rm__write_opts o = { x->smtputf8, s->t->dkim };
 	int rc;
 
 	if (!(s->caps.flags & RM__CAP_SIZE))
