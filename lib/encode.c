@@ -46,15 +46,30 @@ static const char b64_pairs[8192] = {
 	B64_P1024(0), B64_P1024(1024), B64_P1024(2048), B64_P1024(3072)
 };
 
+/* The six bytes at p as a big-endian number; reads eight bytes. */
+static uint64_t load_be48(const unsigned char *p)
+{
+	uint64_t v;
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	memcpy(&v, p, 8);
+	v = __builtin_bswap64(v);
+#else
+	v = (uint64_t)p[0] << 56 | (uint64_t)p[1] << 48 |
+	    (uint64_t)p[2] << 40 | (uint64_t)p[3] << 32 |
+	    (uint64_t)p[4] << 24 | (uint64_t)p[5] << 16;
+#endif
+	return v >> 16;
+}
+
 /* Encodes len (at most 57) bytes as one unbroken run; returns its size. */
 static size_t b64_run(char *dst, const unsigned char *src, size_t len)
 {
 	char *d = dst;
 
-	while (len >= 6) {
-		uint64_t v = (uint64_t)src[0] << 40 | (uint64_t)src[1] << 32 |
-		             (uint64_t)src[2] << 24 | (uint64_t)src[3] << 16 |
-		             (uint64_t)src[4] << 8 | src[5];
+	/* Six bytes at a time, while eight can be read. */
+	while (len >= 8) {
+		uint64_t v = load_be48(src);
 
 		memcpy(d, b64_pairs + 2 * (v >> 36), 2);
 		memcpy(d + 2, b64_pairs + 2 * ((v >> 24) & 0xfff), 2);
