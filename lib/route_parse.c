@@ -443,8 +443,8 @@ static int open_child(rm__route *r, const char *url, char *name,
 		free(name);
 		return rm__fail(err, rc, e.outcome, e.field[0] ? e.field : NULL,
 		                "%s() transport %zu: %s",
-		                rm__route_kind_name(r->kind), r->child_count + 1,
-		                e.message);
+		                rm__route_kind_name(r->kind),
+		                r->child_count + 1, e.message);
 	}
 	if (name == NULL)
 		name = c->t->backend == &rm__backend_route ?

@@ -49,11 +49,10 @@ static void record_call(fake_backend *fb, rm_message *msg,
 	c = &fb->call[fb->calls];
 	memset(c, 0, sizeof(*c));
 	for (i = 0; i < env->rcpt_count; i++) {
-		if (i > 0)
-			strncat(c->rcpts, " ", sizeof(c->rcpts) -
-			        strlen(c->rcpts) - 1);
-		strncat(c->rcpts, env->rcpts[i], sizeof(c->rcpts) -
-		        strlen(c->rcpts) - 1);
+		size_t len = strlen(c->rcpts);
+
+		snprintf(c->rcpts + len, sizeof(c->rcpts) - len, "%s%s",
+		         i > 0 ? " " : "", env->rcpts[i]);
 	}
 	snprintf(c->message_id, sizeof(c->message_id), "%s",
 	         rm_message_message_id(msg));

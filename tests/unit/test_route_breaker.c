@@ -189,7 +189,7 @@ static void breaker__file_store_shared_between_handles(void **state)
 }
 
 /* Each process adds failures under the lock: none is lost. */
-static void breaker__file_store_under_concurrent_processes(void **state)
+static void breaker__file_store_under_concurrent_writers(void **state)
 {
 	char path[] = "/tmp/rm-breaker-XXXXXX";
 	rm__breaker b = { NULL, 1000000, 60000 };
@@ -274,7 +274,7 @@ int main(void)
 		cmocka_unit_test(breaker__everything_open_is_transient),
 		cmocka_unit_test(breaker__off_with_zero),
 		cmocka_unit_test(breaker__file_store_shared_between_handles),
-		cmocka_unit_test(breaker__file_store_under_concurrent_processes),
+		cmocka_unit_test(breaker__file_store_under_concurrent_writers),
 		cmocka_unit_test(breaker__file_store_drops_damaged_lines),
 		cmocka_unit_test(breaker__unusable_file_lets_tries_through),
 	};
