@@ -1,12 +1,17 @@
 /*
  * rm_smtp: sends N messages through relaymail over one or more reused
- * connections and prints what it measured on one line:
+ * connections (any transport URL: smtp://, sendgrid://, failover(...))
+ * and prints what it measured on one line:
  *
  *   elapsed=SECONDS sent=N rss_base_kb=K rss_peak_kb=K rss_anon_kb=K
  *   rss_file_kb=K
  *
  *   rm_smtp --url URL --count N [--threads T] [--body FILE]
- *           [--attach FILE]
+ *           [--attach FILE] [--fresh]
+ *
+ * --fresh opens a new transport for every message and closes it after
+ * (one thread), and adds ms_median=MS: the median time of one
+ * open-send-close, to see what a first send through a route costs.
  *
  * Each thread opens its own transport and sends count/threads messages,
  * building a fresh message for each send as an application would. The
@@ -34,12 +39,14 @@ typedef struct config {
 	const char *attach;
 	long count;
 	long threads;
+	int fresh;
 	char *body;
 	size_t body_len;
 } config;
 
 typedef struct worker {
 	const config *cfg;
+	double *latency;       /* --fresh: seconds per message */
 	long count;
 	int failed;
 	pthread_t id;
@@ -128,12 +135,48 @@ static int send_all(worker *w, rm_transport *t)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+
+	return (x > y) - (x < y);
+}
+
+/* --fresh: every message on a transport of its own. */
+static int send_fresh(worker *w)
+{
+	rm_transport *t;
+	rm_error err;
+	long i;
+
+	for (i = 0; i < w->count; i++) {
+		double t0 = now_s();
+		int rc;
+
+		if (rm_transport_open(&t, w->cfg->url, NULL, &err) != RM_OK)
+			return report("opening the transport", &err);
+		w->count = 1;
+		rc = send_all(w, t);
+		w->count = w->cfg->count;
+		rm_transport_close(t);
+		if (rc != 0)
+			return -1;
+		w->latency[i] = now_s() - t0;
+	}
+	qsort(w->latency, (size_t)w->count, sizeof(double), cmp_double);
+	return 0;
+}
+
 static void *run_worker(void *arg)
 {
 	worker *w = arg;
 	rm_transport *t = NULL;
 	rm_error err;
 
+	if (w->cfg->fresh) {
+		w->failed = send_fresh(w) != 0;
+		return NULL;
+	}
 	if (rm_transport_open(&t, w->cfg->url, NULL, &err) != RM_OK) {
 		report("opening the transport", &err);
 		w->failed = 1;
@@ -167,30 +210,44 @@ static int load_body(config *cfg)
 	return 0;
 }
 
+/* Stores the value of option k; 0 if k is not one that takes a value. */
+static int set_option(config *cfg, const char *k, const char *v)
+{
+	if (strcmp(k, "--url") == 0)
+		cfg->url = v;
+	else if (strcmp(k, "--count") == 0)
+		cfg->count = strtol(v, NULL, 10);
+	else if (strcmp(k, "--threads") == 0)
+		cfg->threads = strtol(v, NULL, 10);
+	else if (strcmp(k, "--body") == 0)
+		cfg->body_file = v;
+	else if (strcmp(k, "--attach") == 0)
+		cfg->attach = v;
+	else
+		return 0;
+	return 1;
+}
+
 static int parse_args(int argc, char **argv, config *cfg)
 {
-	int i;
+	int i = 1;
 
-	for (i = 1; i + 1 < argc; i += 2) {
-		const char *k = argv[i], *v = argv[i + 1];
-
-		if (strcmp(k, "--url") == 0)
-			cfg->url = v;
-		else if (strcmp(k, "--count") == 0)
-			cfg->count = strtol(v, NULL, 10);
-		else if (strcmp(k, "--threads") == 0)
-			cfg->threads = strtol(v, NULL, 10);
-		else if (strcmp(k, "--body") == 0)
-			cfg->body_file = v;
-		else if (strcmp(k, "--attach") == 0)
-			cfg->attach = v;
-		else
+	while (i < argc) {
+		if (strcmp(argv[i], "--fresh") == 0) {
+			cfg->fresh = 1;
+			i++;
+		} else if (i + 1 < argc &&
+		           set_option(cfg, argv[i], argv[i + 1])) {
+			i += 2;
+		} else {
 			break;
+		}
 	}
-	if (i != argc || cfg->url == NULL || cfg->count < 1 ||
-	    cfg->threads < 1 || cfg->threads > THREADS_MAX) {
+	if (i < argc || cfg->url == NULL || cfg->count < 1 ||
+	    cfg->threads < 1 || cfg->threads > THREADS_MAX ||
+	    (cfg->fresh && cfg->threads != 1)) {
 		fputs("usage: rm_smtp --url URL --count N [--threads T] "
-		      "[--body FILE] [--attach FILE]\n", stderr);
+		      "[--body FILE] [--attach FILE] [--fresh]\n", stderr);
 		return -1;
 	}
 	return 0;
@@ -198,7 +255,7 @@ static int parse_args(int argc, char **argv, config *cfg)
 
 int main(int argc, char **argv)
 {
-	config cfg = { NULL, NULL, NULL, 0, 1, NULL, 0 };
+	config cfg = { NULL, NULL, NULL, 0, 1, 0, NULL, 0 };
 	worker w[THREADS_MAX];
 	long i, sent = 0, base;
 	int failed = 0;
@@ -211,8 +268,11 @@ int main(int argc, char **argv)
 	for (i = 0; i < cfg.threads; i++) {
 		w[i].cfg = &cfg;
 		w[i].failed = 0;
+		w[i].latency = NULL;
 		w[i].count = cfg.count / cfg.threads +
 		             (i < cfg.count % cfg.threads ? 1 : 0);
+		if (cfg.fresh)
+			w[i].latency = calloc((size_t)cfg.count, sizeof(double));
 		if (cfg.threads == 1)
 			run_worker(&w[i]);
 		else
@@ -227,6 +287,9 @@ int main(int argc, char **argv)
 	printf("elapsed=%.6f sent=%ld rss_base_kb=%ld rss_peak_kb=%ld "
 	       "rss_anon_kb=%ld rss_file_kb=%ld\n", now_s() - t0, sent, base,
 	       peak_rss_kb(), status_kb("RssAnon"), status_kb("RssFile"));
+	if (cfg.fresh && !failed)
+		printf("ms_median=%.3f\n", w[0].latency[cfg.count / 2] * 1e3);
+	free(w[0].latency);
 	free(cfg.body);
 	return failed ? 1 : 0;
 }
