@@ -7,6 +7,7 @@
  * Standards: RFC 9110 (9.2.2 POST is not idempotent, 10.2.3 Retry-After,
  * 15.6.4 503), RFC 6585 section 4 (429).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -385,10 +386,23 @@ static int on_debug(CURL *easy, curl_infotype type, char *data,
 	return 0;
 }
 
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+/* curl_easy_init would run curl_global_init itself, but not safely from
+ * two threads at once: run it exactly once here. */
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 static int setup_handle(rm__http *h)
 {
 	CURL *e;
 
+	if (pthread_once(&global_once, global_init) != 0 ||
+	    global_rc != CURLE_OK)
+		return RM_ENOMEM;
 	if (h->easy == NULL) {
 		h->easy = curl_easy_init();
 		if (h->easy == NULL)
