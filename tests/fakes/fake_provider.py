@@ -17,7 +17,8 @@ What it answers is steered by DIR/mode, read at each request: absent or
   {"status": 429, "headers": {"Retry-After": "3"}, "body": {...}}
 is sent as it stands, or {"action": "stall", "seconds": 5} waits without
 answering, or {"action": "drop"} closes the connection once the request
-was read. The port it listens on is written to DIR/port.
+was read. The port it listens on is written to DIR/port. With
+--tls-cert and --tls-key it speaks HTTPS.
 """
 import argparse
 import base64
@@ -27,6 +28,7 @@ import email.policy
 import json
 import os
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -371,9 +373,15 @@ def main():
     ap.add_argument("--key", required=True)
     ap.add_argument("--domain", default="mg.example.com")
     ap.add_argument("--region", default="eu-west-1")
+    ap.add_argument("--tls-cert", help="serve HTTPS with this PEM chain")
+    ap.add_argument("--tls-key")
     ARGS = ap.parse_args()
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
+    if ARGS.tls_cert:
+        ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        ctx.load_cert_chain(ARGS.tls_cert, ARGS.tls_key)
+        server.socket = ctx.wrap_socket(server.socket, server_side=True)
     tmp = os.path.join(ARGS.dir, ".port")
     with open(tmp, "w") as f:
         f.write(str(server.server_address[1]))
