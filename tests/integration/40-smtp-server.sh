@@ -115,6 +115,33 @@ utf8_case() {
 }
 utf8_case
 
+# Per-recipient replies: the message goes to the accepted ones, and the
+# refused ones are listed; with none accepted nothing is sent.
+rcpt_case() {
+	check_status "recipients: one of three refused still sends (0)" 0 \
+		env RELAYMAIL_PASSWORD="$password" "$bin/relaymail-send" \
+		--url "$base" "${ca[@]}" --from "$user" --to bob@example.com \
+		--to nobody@example.com --cc busy@example.com --subject rcpt \
+		--text rcpt --header "X-Test-Case: rcpt"
+	check_grep "recipients: the 550 refusal is listed" \
+		'nobody@example\.com> refused.*550' "$last_output"
+	check_grep "recipients: the 450 refusal is listed" \
+		'busy@example\.com> refused.*450' "$last_output"
+	check_grep "recipients: only the accepted one got it" \
+		'^\["bob@example\.com"\]$' \
+		"$(json_field "$(received rcpt | sed 's/eml$/json/')" \
+		'__import__("json").dumps(d["rcpt_to"])')"
+	check_status "recipients: all refused for good exits 69" 69 \
+		env RELAYMAIL_PASSWORD="$password" "$bin/relaymail-send" \
+		--url "$base" "${ca[@]}" --from "$user" \
+		--to nobody@example.com --text rcpt
+	check_status "recipients: all refused for now exits 75" 75 \
+		env RELAYMAIL_PASSWORD="$password" "$bin/relaymail-send" \
+		--url "$base" "${ca[@]}" --from "$user" \
+		--to busy@example.com --text rcpt
+}
+rcpt_case
+
 # A message over the SIZE limit is refused before it is sent.
 oversize_case() {
 	local before after

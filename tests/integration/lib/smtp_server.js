@@ -8,7 +8,8 @@
 //
 // Known credentials: user "alice@example.com" with password
 // "correct horse battery", and the XOAUTH2 access token "ya29.test-token"
-// for the same user.
+// for the same user. Recipients at nobody@... are refused with 550 and
+// those at busy@... with 450.
 'use strict';
 
 const fs = require('fs');
@@ -52,6 +53,14 @@ function onAuth(auth, session, callback) {
 			data: { status: '401', schemes: 'bearer', scope: 'mail' },
 		});
 	return callback(new Error('Invalid username or password'));
+}
+
+function onRcptTo(address, session, callback) {
+	const local = address.address.split('@')[0];
+	const err = local === 'nobody' ? new Error('5.1.1 No such user')
+		: local === 'busy' ? new Error('4.2.1 Mailbox busy') : null;
+	if (err) err.responseCode = local === 'nobody' ? 550 : 450;
+	callback(err);
 }
 
 let counter = 0;
@@ -103,6 +112,7 @@ function main() {
 		size: opts.size,
 		logger: false,
 		onAuth,
+		onRcptTo,
 		onData: onData(opts.dir),
 	});
 	server.on('error', (e) => console.error('smtp-server: ' + e.message));
