@@ -14,6 +14,19 @@ check "dump: --dump writes the message to stdout" \
 	sh -c '"$@" >"'"$work/dump.eml"'"' sh "$send" --dump "${fixture_args[@]}"
 check_parsed "dump" "$work/dump.eml" "$work/fx/expected.json"
 
+# Bodies from files, the text one from stdin.
+body_files() {
+	printf 'Grüße aus einer Datei\n.dot\n' >"$work/body.txt"
+	printf '<p>Grüße <i>HTML</i></p>\n' >"$work/body.html"
+	"$send" --dump --from a@example.com --to b@example.com \
+		--subject files --text-file - --html-file "$work/body.html" \
+		<"$work/body.txt" >"$work/files.eml" || return 1
+	printf '%s\n' '{"subject": "files", "text": "Grüße aus einer Datei\n.dot",' \
+		'"html": "<p>Grüße <i>HTML</i></p>"}' >"$work/files.json"
+}
+check "bodies: --text-file - and --html-file are read" body_files
+check_parsed "bodies" "$work/files.eml" "$work/files.json"
+
 mkdir -p "$work/out"
 check_status "file: file://DIR exits 0" 0 \
 	"$send" --url "file://$work/out" "${fixture_args[@]}"

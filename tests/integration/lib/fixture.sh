@@ -41,6 +41,7 @@ PY
 		--attach "$dir/files/Grüße – notes.txt"
 		--inline "$dir/files/logo.png:logo@relaymail.test"
 		--header "X-Relaymail-Test: fixture"
+		--reply-to "\"Support (Billing)\" <support@example.com>"
 	)
 	fixture_args+=(--to "Jörg Müller <${rcpts[0]}>")
 	[ "${#rcpts[@]}" -gt 1 ] && fixture_args+=(--to "${rcpts[1]}")
@@ -81,6 +82,8 @@ want = {
         att("Grüße – notes.txt", "text/plain"),
         att("logo.png", "image/png", "logo@relaymail.test"),
     ],
+    "reply_to": [{"name": "Support (Billing)",
+                  "address": "support@example.com"}],
     "absent_headers": ["bcc"],
 }
 if len(rcpts) > 2:
