@@ -67,6 +67,29 @@ print(json.dumps({"text": os.environ["DOTS"].replace("\r\n", "\n")}))' \
 	>"$work/dots.json"
 check_parsed "dots" "$work/sink/3.eml" "$work/dots.json"
 
+# One session, several transactions, with RSET and NOOP between them.
+check "reuse: two messages in one session, RSET and NOOP" \
+	"$py" - "$sink_port" "$work/sink" <<'PY'
+import json, os, smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), timeout=30)
+s.ehlo("reuse.test")
+s.mail("a@example.com")
+s.rcpt("b@example.com")
+assert s.rset()[0] == 250
+assert s.noop()[0] == 250
+for n in (1, 2):
+    s.sendmail("a@example.com", ["r%d@example.com" % n],
+               b"Subject: reuse %d\r\n\r\nbody\r\n" % n)
+s.quit()
+found = []
+for name in os.listdir(sys.argv[2]):
+    if name.endswith(".json") and name[:-5].isdigit():
+        d = json.load(open(os.path.join(sys.argv[2], name)))
+        if d["helo"] == "reuse.test":
+            found.append(d["rcpt_to"])
+assert sorted(found) == [["r1@example.com"], ["r2@example.com"]], found
+PY
+
 # Garbage, overlong lines and out-of-order commands do not hurt the sink.
 check "robust: the sink answers garbage and stays up" \
 	"$py" - "$sink_port" <<'PY'

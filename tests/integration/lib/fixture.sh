@@ -105,7 +105,8 @@ check_parsed() {
 
 parse_and_compare() {
 	local tool=$1 script=$2 eml=$3 want=$4 out
-	out="$eml.$(basename "$script").json"
+	mkdir -p "$work/parsed"
+	out="$work/parsed/$(basename "$eml").$(basename "$script").json"
 	"$tool" "$script" "$eml" >"$out" || return 1
 	"$py" "$itlib/compare.py" "$want" "$out"
 }
