@@ -66,6 +66,13 @@ static cJSON *address_object(const rm__mailbox *mb, const char *field,
 	return obj;
 }
 
+/* SendGrid compares addresses without regard to case, local part too. */
+static int same_address(const rm__mailbox *a, const rm__mailbox *b)
+{
+	return rm__strcaseeq(a->local, b->local) &&
+	       rm__strcaseeq(a->domain_ascii, b->domain_ascii);
+}
+
 /* 1 if mb is already among the recipients seen so far. */
 static int seen_before(const rm_message *msg, const rm__mblist *list,
                        size_t index)
@@ -80,8 +87,8 @@ static int seen_before(const rm_message *msg, const rm__mblist *list,
 		for (i = 0; i < lists[l]->count; i++) {
 			if (lists[l] == list && i == index)
 				return 0;
-			if (rm__mailbox_same(&lists[l]->items[i],
-			                     &list->items[index]))
+			if (same_address(&lists[l]->items[i],
+			                 &list->items[index]))
 				return 1;
 		}
 	}
@@ -471,7 +478,11 @@ static int sg_open(rm_transport *t, const rm__url *url, rm_error *err)
 	if (b == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory opening sendgrid://");
-	rc = rm__http_region_base(url, SG_BASE, SG_BASE_EU, &base, err);
+	/* DKIM options get their refusal: the provider signs. */
+	rc = rm__dkim_url_options(t, url, err);
+	if (rc == RM_OK)
+		rc = rm__http_region_base(url, SG_BASE, SG_BASE_EU, &base,
+		                          err);
 	if (rc == RM_OK)
 		rc = rm__http_base_open(b, t, url, base, err);
 	if (rc != RM_OK) {

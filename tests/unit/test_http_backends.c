@@ -528,6 +528,48 @@ static void sendgrid__limits(void **state)
 	rm_message_free(msg);
 }
 
+/* An address given twice goes once; several reply-tos go as a list. */
+static void sendgrid__dedupe_and_reply_to_list(void **state)
+{
+	const fake *f = *state;
+	rm_transport *t = open_fake(f, NULL);
+	rm_message *msg = standard_message(1);
+	rm_error err;
+	cJSON *rec;
+	const cJSON *j, *pers;
+
+	assert_int_equal(rm_message_add_bcc(msg, "BOB@example.org", NULL,
+	                                    NULL), RM_OK);
+	assert_int_equal(rm_message_add_reply_to(msg, "Desk <desk@example."
+	                                         "com>", NULL, NULL), RM_OK);
+	fake_mode(f, NULL);
+	if (rm_send(t, msg, NULL, &err) != RM_OK)
+		fail_msg("%s", err.message);
+	rec = fake_last(f);
+	j = path(rec, "json", NULL);
+	pers = cJSON_GetArrayItem(path(j, "personalizations", NULL), 0);
+	assert_int_equal(cJSON_GetArraySize(path(pers, "bcc", NULL)), 1);
+	assert_null(path(j, "reply_to", NULL));
+	assert_int_equal(cJSON_GetArraySize(path(j, "reply_to_list", NULL)),
+	                 2);
+	cJSON_Delete(rec);
+	rm_message_free(msg);
+	rm_transport_close(t);
+}
+
+/* A raw message has no fields to map: refused before sending. */
+static void sendgrid__raw_message_refused(void **state)
+{
+	static const char raw[] = "From: a@example.com\r\nTo: b@example.org"
+	                          "\r\nSubject: raw\r\n\r\nbody\r\n";
+	rm_message *msg;
+
+	assert_int_equal(rm_message_new_raw(&msg, raw, sizeof(raw) - 1,
+	                                    NULL), RM_OK);
+	check_refused_early(*state, msg, RM_EUNSUPPORTED, "msg");
+	rm_message_free(msg);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Mailgun                                                                */
 /* ---------------------------------------------------------------------- */
@@ -897,6 +939,8 @@ int main(void)
 		T(sendgrid__sends_the_message, sendgrid_fake),
 		T(sendgrid__errors, sendgrid_fake),
 		T(sendgrid__limits, sendgrid_fake),
+		T(sendgrid__dedupe_and_reply_to_list, sendgrid_fake),
+		T(sendgrid__raw_message_refused, sendgrid_fake),
 	};
 	const struct CMUnitTest mailgun[] = {
 		T(mailgun__sends_the_message, mailgun_fake),
