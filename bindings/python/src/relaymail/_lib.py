@@ -83,11 +83,12 @@ def _candidates() -> List[str]:
     env = os.environ.get("RELAYMAIL_LIBRARY")
     if env:
         found.append(env)
-    for parent in Path(__file__).resolve().parents:
-        lib = parent / "build" / "lib" / "librelaymail.so"
+    # A source checkout: ROOT/bindings/python/src/relaymail/_lib.py.
+    here = Path(__file__).resolve().parents
+    if here[1].name == "src" and here[3].name == "bindings":
+        lib = here[4] / "build" / "lib" / "librelaymail.so"
         if lib.exists():
             found.append(str(lib))
-            break
     name = ctypes.util.find_library("relaymail")
     if name:
         found.append(name)
@@ -99,8 +100,10 @@ def _load() -> ctypes.CDLL:
     errors = []
     for path in _candidates():
         try:
-            return ctypes.CDLL(path)
-        except OSError as exc:
+            loaded = ctypes.CDLL(path)
+            loaded.rm_version_string   # a library of this name, but ours?
+            return loaded
+        except (OSError, AttributeError) as exc:
             errors.append("%s: %s" % (path, exc))
     raise ImportError(
         "relaymail: cannot load the C library librelaymail "
@@ -108,6 +111,9 @@ def _load() -> ctypes.CDLL:
 
 
 lib = _load()
+
+# Where the library was loaded from (as given to the loader).
+path = lib._name
 
 P = ctypes.c_void_p
 INT = ctypes.c_int
