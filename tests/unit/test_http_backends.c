@@ -427,6 +427,59 @@ static void check_too_many(const fake *f, size_t n)
 	rm_message_free(msg);
 }
 
+/* What the log callback saw: secrets must never be among it. */
+typedef struct log_seen {
+	const char *secret;
+	int leaked;
+	int redacted;
+	int lines;
+} log_seen;
+
+static void on_log(rm_log_level level, const char *line, void *user)
+{
+	log_seen *seen = user;
+
+	(void)level;
+	seen->lines++;
+	seen->leaked += strstr(line, seen->secret) != NULL;
+	seen->redacted += strstr(line, "<redacted>") != NULL;
+}
+
+/* Sends with the transcript logged; the key shows nowhere in it. */
+static void check_log_redacted(const fake *f, const char *secret)
+{
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	log_seen seen = { secret, 0, 0, 0 };
+	rm_transport *t = NULL;
+	rm_message *msg = standard_message(!f->no_bcc);
+	char url[1024];
+
+	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d"
+	         "&session_token=tok-secret", f->provider, f->url_user,
+	         f->host, f->port);
+	if (strcmp(f->provider, "ses") != 0)
+		*strstr(url, "&session_token") = '\0';
+	o.log = on_log;
+	o.log_user = &seen;
+	o.log_level = RM_LOG_DEBUG;
+	assert_int_equal(rm_transport_open(&t, url, &o, NULL), RM_OK);
+	fake_mode(f, NULL);
+	assert_int_equal(rm_send(t, msg, NULL, NULL), RM_OK);
+	assert_true(seen.lines > 5);
+	assert_int_equal(seen.leaked, 0);
+	assert_true(seen.redacted > 0);
+	rm_message_free(msg);
+	rm_transport_close(t);
+}
+
+static void http__log_never_shows_the_key(void **state)
+{
+	const fake *f = *state;
+
+	check_log_redacted(f, strcmp(f->provider, "ses") == 0 ? "tok-secret"
+	                   : f->key);
+}
+
 static const cJSON *path(const cJSON *j, const char *a, const char *b)
 {
 	const cJSON *x = cJSON_GetObjectItemCaseSensitive(j, a);
@@ -937,6 +990,7 @@ int main(void)
 {
 	const struct CMUnitTest sendgrid[] = {
 		T(sendgrid__sends_the_message, sendgrid_fake),
+		T(http__log_never_shows_the_key, sendgrid_fake),
 		T(sendgrid__errors, sendgrid_fake),
 		T(sendgrid__limits, sendgrid_fake),
 		T(sendgrid__dedupe_and_reply_to_list, sendgrid_fake),
@@ -944,17 +998,20 @@ int main(void)
 	};
 	const struct CMUnitTest mailgun[] = {
 		T(mailgun__sends_the_message, mailgun_fake),
+		T(http__log_never_shows_the_key, mailgun_fake),
 		T(mailgun__errors, mailgun_fake),
 		T(mailgun__limits, mailgun_fake),
 	};
 	const struct CMUnitTest ses[] = {
 		T(ses__sends_the_message, ses_fake),
+		T(http__log_never_shows_the_key, ses_fake),
 		T(ses__bad_signature_is_refused, ses_fake),
 		T(ses__errors, ses_fake),
 		T(ses__limits, ses_fake),
 	};
 	const struct CMUnitTest postmark[] = {
 		T(postmark__sends_the_message, postmark_fake),
+		T(http__log_never_shows_the_key, postmark_fake),
 		T(postmark__errors, postmark_fake),
 		T(postmark__inactive_recipient_is_per_recipient,
 		  postmark_fake),
@@ -962,6 +1019,7 @@ int main(void)
 	};
 	const struct CMUnitTest smtp2go[] = {
 		T(smtp2go__sends_the_message, smtp2go_fake),
+		T(http__log_never_shows_the_key, smtp2go_fake),
 		T(smtp2go__errors, smtp2go_fake),
 		T(smtp2go__limits, smtp2go_fake),
 	};
