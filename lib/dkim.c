@@ -9,6 +9,7 @@
 #include <idn2.h>
 
 #include "dkim_int.h"
+#include "message_int.h"
 
 #define NAME_MAX_LEN 253
 
@@ -263,6 +264,19 @@ int rm_transport_add_dkim(rm_transport *t, const rm_dkim_key *key,
 	v[t->dkim->count++] = s;
 	t->dkim->signers = v;
 	return RM_OK;
+}
+
+const rm__dkim_set *rm__dkim_swap(rm_message *msg, const rm__dkim_set *set)
+{
+	const rm__dkim_set *prev = msg->send_dkim;
+
+	msg->send_dkim = set;
+	return prev;
+}
+
+const rm__dkim_set *rm__dkim_of(const rm_message *msg)
+{
+	return msg->send_dkim;
 }
 
 /* ---------------------------------------------------------------------- */

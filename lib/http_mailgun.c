@@ -247,6 +247,8 @@ static int mg_open(rm_transport *t, const rm__url *url, rm_error *err)
 	t->impl = m;
 	rc = set_path(m, url, err);
 	if (rc == RM_OK)
+		rc = rm__dkim_url_options(t, url, err);
+	if (rc == RM_OK)
 		rc = rm__http_region_base(url, MG_BASE, MG_BASE_EU, &base, err);
 	if (rc == RM_OK)
 		rc = rm__http_base_open(&m->base, t, url, base, err);

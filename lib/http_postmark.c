@@ -361,7 +361,10 @@ static int pm_open(rm_transport *t, const rm__url *url, rm_error *err)
 	t->impl = p;
 	stream = rm__url_option(url, "message_stream");
 	p->stream = rm__strdup(stream);
-	rc = rm__http_base_open(&p->base, t, url, PM_BASE, err);
+	/* DKIM options get their refusal: the provider signs. */
+	rc = rm__dkim_url_options(t, url, err);
+	if (rc == RM_OK)
+		rc = rm__http_base_open(&p->base, t, url, PM_BASE, err);
 	if (rc != RM_OK)
 		pm_close(t);
 	return rc;

@@ -159,6 +159,8 @@ static int ses_open(rm_transport *t, const rm__url *url, rm_error *err)
 		                "out of memory opening ses://");
 	t->impl = s;
 	rc = read_credentials(s, t, url, err);
+	if (rc == RM_OK)
+		rc = rm__dkim_url_options(t, url, err);
 	s->config_set = rm__strdup(rm__url_option(url, "configuration_set"));
 	s->email_tags = rm__strdup(rm__url_option(url, "email_tags"));
 	if (rc == RM_OK) {

@@ -60,6 +60,8 @@ static int s2g_open(rm_transport *t, const rm__url *url, rm_error *err)
 		                "out of memory opening smtp2go://");
 	rc = pick_base(url, &base, err);
 	if (rc == RM_OK)
+		rc = rm__dkim_url_options(t, url, err);
+	if (rc == RM_OK)
 		rc = rm__http_base_open(b, t, url, base, err);
 	if (rc != RM_OK) {
 		free(b);

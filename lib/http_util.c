@@ -80,7 +80,7 @@ static int collect(const void *data, size_t len, void *user)
 int rm__http_render(rm_message *msg, const char *name, uint64_t max,
                     rm__buf *out, rm_error *err)
 {
-	rm__write_opts opts = { 0 };
+	rm__write_opts opts = { 0, rm__dkim_of(msg) };
 	uint64_t size = 0;
 	int rc;
 

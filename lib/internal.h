@@ -596,6 +596,14 @@ void rm__dkim_set_free(rm__dkim_set *set);
 int rm__dkim_url_options(rm_transport *t, const rm__url *url,
                          rm_error *err);
 
+/*
+ * Makes set the signers of the send under way (for backends that render
+ * the message without the transport at hand: rm__dkim_of) and returns
+ * the ones before it, to be put back when the send ends.
+ */
+const rm__dkim_set *rm__dkim_swap(rm_message *msg, const rm__dkim_set *set);
+const rm__dkim_set *rm__dkim_of(const rm_message *msg);
+
 /* Writes the message with opts->dkim's DKIM-Signature fields on top
  * (rm__message_write_with calls it when opts->dkim is set). */
 int rm__dkim_write(rm_message *msg, const rm__write_opts *opts,

@@ -98,6 +98,11 @@ struct rm_message {
 	 * to some recipients (rm__message_set_rcpt_mask); borrowed. */
 	const unsigned char *rcpt_mask;
 	size_t rcpt_mask_len;
+
+	/* The DKIM signers of the transport sending the message, set
+	 * around one send (rm__dkim_swap) for backends that render it
+	 * deep inside; borrowed. */
+	const struct rm__dkim_set *send_dkim;
 };
 
 /* Frees the tags and metadata (message_meta.c). */

@@ -141,12 +141,18 @@ const char *rm_transport_name(const rm_transport *t)
 int rm__transport_send(rm_transport *t, rm_message *msg, rm_result *r,
                        rm_error *err)
 {
+	const rm__dkim_set *prev;
+	int rc;
+
 	rm__result_reset(r);
 	if (rm__result_set_transport(r, t->scheme) != RM_OK ||
 	    rm__result_set_message_id(r, rm_message_message_id(msg)) != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		                "out of memory filling the result");
-	return t->backend->send(t, msg, r, err);
+	prev = rm__dkim_swap(msg, t->dkim);
+	rc = t->backend->send(t, msg, r, err);
+	rm__dkim_swap(msg, prev);
+	return rc;
 }
 
 void rm__transport_count(rm_transport *t, rm_outcome outcome, int retry)

@@ -165,6 +165,42 @@ tamper body 'Pay 10 EUR' 'Pay 99 EUR'
 tamper from 'From: Ann Example' 'From: Ann Exampel'
 
 # ---------------------------------------------------------------------
+# HTTP providers that take raw MIME, against the loopback fake provider
+
+# http_case PROVIDER KEY URL-USER HOST: sends a signed message to the
+# fake, which keeps the MIME it got as N.eml; both verifiers read it.
+http_case() {
+	local p=$1 dir="$work/http-$1" port
+	mkdir -p "$dir"
+	"$py" "$top/tests/fakes/fake_provider.py" --provider "$p" --dir "$dir" \
+		--key "$2" --domain mg.example.com --region eu-west-1 \
+		2>"$dir.log" &
+	at_exit stop_pid "$!"
+	if ! wait_for_file "$dir/port"; then
+		not_ok "$p: the fake provider starts"
+		return
+	fi
+	port=$(cat "$dir/port")
+	check_status "$p: relaymail-send signs and posts the MIME" 0 \
+		env -u http_proxy -u HTTP_PROXY "$bin/relaymail-send" \
+		--url "$p://$3@$4?endpoint=http://127.0.0.1:$port&$(key_opts rsa2048)" \
+		--from "ann@$domain" --to bob@example.org --subject "Via $p" \
+		--text "$text" --attach "$work/fx/files/report.bin" &&
+		verify "$p" "$dir/1.eml"
+}
+
+http_case mailgun key-123 key-123 mg.example.com
+http_case ses 'AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY' \
+	'AKIDEXAMPLE:wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYEXAMPLEKEY' eu-west-1
+http_case smtp2go api-123 api-123 default
+check_status "sendgrid: DKIM options are refused (the provider signs)" 69 \
+	"$bin/relaymail-send" \
+	--url "sendgrid://SG.key@default?$(key_opts rsa2048)" \
+	--from "ann@$domain" --to bob@example.org --text x
+check_grep "sendgrid: the error says why" "the provider builds and signs" \
+	"$(tr -d "\n" <<<"$last_output")"
+
+# ---------------------------------------------------------------------
 # Over SMTP: relaymail-sink (dot-stuffed on the wire)
 
 if start_sink "$work/sink"; then
