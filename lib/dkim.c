@@ -48,7 +48,8 @@ int rm__dkim_check_names(const char *selector, const char *domain,
 	char *a = NULL;
 
 	if (selector == NULL || !ldh_name(selector))
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "dkim_selector",
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
+		                "dkim_selector",
 		                "the DKIM selector must be a name of letters, "
 		                "digits, '-' and '.' (RFC 6376 3.1)");
 	if (domain == NULL || *domain == '\0')
@@ -158,7 +159,8 @@ static int check_identity(const char *id, const char *domain, rm_error *err)
 		if (id[i] <= ' ' || id[i] > '~' || id[i] == ';')
 			at = NULL;
 	if (at == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "dkim_identity",
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
+		                "dkim_identity",
 		                "the DKIM identity must be an ASCII address "
 		                "without ';' or spaces");
 	at++;
@@ -166,7 +168,8 @@ static int check_identity(const char *id, const char *domain, rm_error *err)
 	if (!(rm__strcaseeq(at, domain) ||
 	      (il > dl && at[il - dl - 1] == '.' &&
 	       rm__strcaseeq(at + il - dl, domain))))
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "dkim_identity",
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
+		                "dkim_identity",
 		                "the DKIM identity must be at %s or a "
 		                "subdomain of it (RFC 6376 3.5)", domain);
 	return RM_OK;
@@ -324,6 +327,23 @@ static int url_dkim_opts(const rm__url *url, rm_dkim_opts *o,
 	return RM_OK;
 }
 
+/* The other dkim_ options alone would be silently ignored. */
+static int stray_options(const rm__url *url, rm_error *err)
+{
+	static const char *const names[] = {
+		"dkim_canon", "dkim_headers", "dkim_identity", "dkim_expire"
+	};
+	size_t i;
+
+	for (i = 0; i < RM__ARRAY_LEN(names); i++)
+		if (rm__url_option(url, names[i]) != NULL)
+			return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
+			                names[i], "%s needs dkim_key, "
+			                "dkim_selector and dkim_domain",
+			                names[i]);
+	return RM_OK;
+}
+
 int rm__dkim_url_options(rm_transport *t, const rm__url *url,
                          rm_error *err)
 {
@@ -335,7 +355,7 @@ int rm__dkim_url_options(rm_transport *t, const rm__url *url,
 	int rc;
 
 	if (path == NULL && sel == NULL && dom == NULL)
-		return url_dkim_opts(url, &o, err);
+		return stray_options(url, err);
 	if (path == NULL || sel == NULL || dom == NULL)
 		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
 		                path == NULL ? "dkim_key" : sel == NULL ?

@@ -65,8 +65,11 @@ static int pass1_write(const void *data, size_t len, void *user)
 		if (rm__buf_append_byte(&p->head, (char)d[i++]) != RM_OK)
 			return -1;
 		h = p->head.data + p->head.len;
-		p->in_body = (p->head.len == 2 && memcmp(h - 2, "\r\n", 2) == 0) ||
-		             (p->head.len >= 4 && memcmp(h - 4, "\r\n\r\n", 4) == 0);
+
+		/* The empty line ends the header section (RFC 5322 2.1). */
+		p->in_body = (p->head.len == 2 && h[-2] == '\r') ||
+		             (p->head.len >= 4 &&
+		              memcmp(h - 4, "\r\n\r\n", 4) == 0);
 	}
 	body_bytes(p, d + i, len - i);
 	return 0;
@@ -129,19 +132,20 @@ static int signatures(const rm__dkim_set *set, pass1 *p, rm__buf *out,
                       rm_error *err)
 {
 	unsigned char bh[32];
+	const char *head;
 	size_t i, head_len;
 	int rc = RM_OK;
 
 	/* Without the empty line the whole message is header. */
 	head_len = p->in_body ? p->head.len - 2 : p->head.len;
+	head = p->head.data != NULL ? p->head.data : "";
 	for (i = set->count; rc == RM_OK && i > 0; i--) {
 		body_hash *b = &p->bodies[i - 1];
 
 		rm__dkim_body_finish(&b->canon);
 		mbedtls_sha256_finish_ret(&b->sha, bh);
-		rc = rm__dkim_signature(&set->signers[i - 1],
-		                        p->head.data != NULL ? p->head.data : "",
-		                        head_len, bh, out, err);
+		rc = rm__dkim_signature(&set->signers[i - 1], head, head_len,
+		                        bh, out, err);
 	}
 	return rc;
 }

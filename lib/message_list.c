@@ -84,7 +84,8 @@ static int check_uri(const char *uri, const char *field, rm_error *err)
 
 	if (len == 0 || len > URI_MAX)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
-		                "%s must be 1 to %d characters", field, URI_MAX);
+		                "%s must be 1 to %d characters", field,
+		                URI_MAX);
 	for (i = 0; i < len; i++) {
 		unsigned char c = (unsigned char)uri[i];
 

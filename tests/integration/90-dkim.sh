@@ -133,9 +133,9 @@ signed "blank lines" "$(key_opts rsa2048 "&dkim_canon=simple/simple")" \
 	--subject "Blank" --text $'last line\n\n\n\n\n' &&
 	verify "blank lines" "$eml"
 
+unsub="<mailto:u@example.com>, <https://example.com/u>"
 signed "list-unsubscribe" "$(key_opts rsa2048)" --subject "News" \
-	--text "news" \
-	--header "List-Unsubscribe: <mailto:u@example.com>, <https://example.com/u>" \
+	--text "news" --header "List-Unsubscribe: $unsub" \
 	--header "List-Unsubscribe-Post: List-Unsubscribe=One-Click" &&
 	verify "list-unsubscribe" "$eml"
 check_grep "list-unsubscribe: both fields are signed" \
@@ -170,7 +170,7 @@ tamper from 'From: Ann Example' 'From: Ann Exampel'
 # http_case PROVIDER KEY URL-USER HOST: sends a signed message to the
 # fake, which keeps the MIME it got as N.eml; both verifiers read it.
 http_case() {
-	local p=$1 dir="$work/http-$1" port
+	local p=$1 dir="$work/http-$1" port opts
 	mkdir -p "$dir"
 	"$py" "$top/tests/fakes/fake_provider.py" --provider "$p" --dir "$dir" \
 		--key "$2" --domain mg.example.com --region eu-west-1 \
@@ -181,9 +181,10 @@ http_case() {
 		return
 	fi
 	port=$(cat "$dir/port")
+	opts=$(key_opts rsa2048)
 	check_status "$p: relaymail-send signs and posts the MIME" 0 \
 		env -u http_proxy -u HTTP_PROXY "$bin/relaymail-send" \
-		--url "$p://$3@$4?endpoint=http://127.0.0.1:$port&$(key_opts rsa2048)" \
+		--url "$p://$3@$4?endpoint=http://127.0.0.1:$port&$opts" \
 		--from "ann@$domain" --to bob@example.org --subject "Via $p" \
 		--text "$text" --attach "$work/fx/files/report.bin" &&
 		verify "$p" "$dir/1.eml"
@@ -235,9 +236,10 @@ if [ "$(id -u)" -eq 0 ] && command -v postfix >/dev/null; then
 	pf_setup "$srv_dir" "$work/certs" "$work/mail"
 	if pf_start >"$work/pf-start.log" 2>&1 </dev/null; then
 		ok "postfix: starts"
+		pf_opts=$(key_opts rsa2048)
 		check_status "postfix: relaymail-send signs and sends" 0 \
 			"$bin/relaymail-send" \
-			--url "smtp://127.0.0.1:$pf_plain?tls=none&$(key_opts rsa2048)" \
+			--url "smtp://127.0.0.1:$pf_plain?tls=none&$pf_opts" \
 			"${fixture_args[@]}" --header "X-Test-Case: dkim" \
 			--dkim-key "$keys/ed.pem" --dkim-selector ed \
 			--dkim-domain "$domain"

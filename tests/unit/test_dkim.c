@@ -56,7 +56,8 @@ static char *canon_body(const char *in, size_t len, int relaxed,
 	rm__buf_init(&out, 1 << 20);
 	rm__dkim_body_init(&b, relaxed, buf_sink, &out);
 	for (i = 0; i < len; i += step)
-		rm__dkim_body_update(&b, in + i, len - i < step ? len - i : step);
+		rm__dkim_body_update(&b, in + i,
+		                     len - i < step ? len - i : step);
 	rm__dkim_body_finish(&b);
 	if (out.data == NULL)
 		return strdup("");
@@ -422,7 +423,8 @@ static void check_rsa_signature(const char *m)
 		         p);
 		if (strstr(seen, name) != NULL)
 			continue;
-		strncat(seen, name + 1, sizeof(seen) - strlen(seen) - 1);
+		snprintf(seen + strlen(seen), sizeof(seen) - strlen(seen),
+		         "%s", name + 1);
 		name[0] = '\n';
 		add_field(&data, head, name);
 	}
@@ -644,7 +646,8 @@ static void dkim__rfc8463_key(void **state)
 {
 	static const char pem[] =
 		"-----BEGIN PRIVATE KEY-----\n"
-		"MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJpGXA7rAMcrn9g\n"
+		"MC4CAQAwBQYDK2VwBCIEIJ1hsZ3v/VpguoRK9JLsLMREScVpezJp"
+		"GXA7rAMcrn9g\n"
 		"-----END PRIVATE KEY-----\n";
 	rm_dkim_key *key = NULL;
 	char *rec = NULL;
@@ -672,7 +675,8 @@ static void dkim__keys_refused(void **state)
 {
 	static const char ec[] =
 		"-----BEGIN EC PRIVATE KEY-----\n"
-		"MHcCAQEEIGbDu5Yb8J8mz6Zr9RZm5fQ5mLq3f9e5nJ+d6B1k1q3ToAoGCCqGSM49\n"
+		"MHcCAQEEIGbDu5Yb8J8mz6Zr9RZm5fQ5mLq3f9e5nJ+d6B1k1q3T"
+		"oAoGCCqGSM49\n"
 		"AwEHoUQDQgAE\n"
 		"-----END EC PRIVATE KEY-----\n";
 	char *small = make_rsa_pem(512);
