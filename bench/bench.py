@@ -534,6 +534,9 @@ def sh(cmd):
         return "?"
 
 
+LOAD_AT_START = None
+
+
 def machine():
     model = "?"
     with open("/proc/cpuinfo") as f:
@@ -546,7 +549,8 @@ def machine():
     return [("CPUs (nproc)", str(os.cpu_count())), ("CPU model", model),
             ("memory", "%d MB" % mem),
             ("kernel", platform.release()),
-            ("load average at start", "%.2f %.2f %.2f" % os.getloadavg())]
+            ("load average (1, 5, 15 min) at start", LOAD_AT_START),
+            ("load average at the end", "%.2f %.2f %.2f" % os.getloadavg())]
 
 
 def node_pkg(name):
@@ -720,6 +724,8 @@ def write_report(workloads, started, took):
 # ---------------------------------------------------------------------------
 
 def main():
+    global LOAD_AT_START
+    LOAD_AT_START = "%.2f %.2f %.2f" % os.getloadavg()
     started = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
     t0 = time.time()
     if os.path.isdir(WORK):
