@@ -479,7 +479,9 @@ static void run_retry(send_ctx *c)
 	long long wait = 0;
 
 	for (;;) {
-		if (!admit(c, ch)) {
+		/* The breaker decides whether this send starts; once it
+		 * has, attempts= decides how long it goes on. */
+		if (c->tries == 0 && !admit(c, ch)) {
 			give_up(c, "%s is skipped: its circuit breaker is "
 			        "open", ch->name);
 			return;

@@ -130,6 +130,21 @@ static void breaker__open_under_retry_fails_at_once(void **state)
 	bt_free(&x);
 }
 
+/* Within one send retry() keeps to attempts=, whatever K is. */
+static void breaker__retry_keeps_its_attempts(void **state)
+{
+	static const fb_step a[] = { TEMP, TEMP, TEMP, DELIVERED };
+	bt x;
+
+	(void)state;
+	bt_open(&x, "retry(file:///tmp#a)?attempts=4&breaker=2", a, N(a),
+	        NULL, 0);
+	assert_int_equal(bt_send(&x), RM_OK);
+	assert_int_equal(x.fb[0].calls, 4);
+	assert_int_equal(x.skips, 0);
+	bt_free(&x);
+}
+
 static void breaker__everything_open_is_transient(void **state)
 {
 	static const fb_step a[] = { TEMP };
@@ -271,6 +286,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(breaker__opens_skips_probes_and_closes),
 		cmocka_unit_test(breaker__open_under_retry_fails_at_once),
+		cmocka_unit_test(breaker__retry_keeps_its_attempts),
 		cmocka_unit_test(breaker__everything_open_is_transient),
 		cmocka_unit_test(breaker__off_with_zero),
 		cmocka_unit_test(breaker__file_store_shared_between_handles),
