@@ -8,7 +8,7 @@
 # exit 75 and not resent to the other provider.
 source "$(dirname "$0")/lib/common.sh"
 
-it_init 61-route-http
+it_init 60-route-http
 unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 send="$bin/relaymail-send"
