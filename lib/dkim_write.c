@@ -200,7 +200,7 @@ static int run_pass2(rm_message *msg, const rm__write_opts *plain,
 /* ---------------------------------------------------------------------- */
 
 /* Both passes need the same Date: a message without one gets the time
- * of this write, for this write only. */
+ * it was prepared (or of this write), for this write only. */
 typedef struct saved_date {
 	int set;
 	time_t when;
@@ -216,7 +216,7 @@ static void pin_date(rm_message *msg, saved_date *sd)
 	sd->offset = msg->date_offset;
 	if (msg->date_set || msg->reproducible)
 		return;
-	msg->date = time(NULL);
+	msg->date = msg->prepared_at != 0 ? msg->prepared_at : time(NULL);
 	msg->date_offset = localtime_r(&msg->date, &tm) != NULL ?
 	                   (int)(tm.tm_gmtoff / 60) : 0;
 	msg->date_set = 1;
