@@ -527,8 +527,9 @@ RM_EXTERN int rm_transport_check(rm_transport *transport,
 
 /* One try of one message on one wrapped transport. */
 typedef struct rm_attempt {
-	const char *transport;   /* its name: "#name" given in the URL, or
-	                            its URL without credentials or options */
+	const char *transport;   /* its name: NAME when its URL ends in
+	                            "#NAME", else the URL without credentials
+	                            or options */
 	rm_outcome outcome;
 	int status;              /* what the try returned: RM_OK or RM_E* */
 	int reply_code;          /* SMTP reply code, or 0 */
