@@ -713,6 +713,20 @@ static void dkim__json_transport_refused(void **state)
 	rm_transport_close(t);
 }
 
+/* A composite takes its signers in the URLs inside it. */
+static void dkim__composite_refused(void **state)
+{
+	rm_transport *t = NULL;
+
+	(void)state;
+	OK(rm_transport_open(&t, "failover(file:///tmp file:///var/tmp)",
+	                     NULL, &err));
+	assert_int_equal(rm_transport_add_dkim(t, rsa_key(), "example.com",
+	                 "sel", NULL, &err), RM_EUNSUPPORTED);
+	assert_non_null(strstr(err.message, "inside"));
+	rm_transport_close(t);
+}
+
 static void dkim__headers_need_from(void **state)
 {
 	rm_dkim_opts o = RM_DKIM_OPTS_INIT;
@@ -878,6 +892,7 @@ int main(void)
 		cmocka_unit_test(dkim__rfc8463_key),
 		cmocka_unit_test(dkim__keys_refused),
 		cmocka_unit_test(dkim__json_transport_refused),
+		cmocka_unit_test(dkim__composite_refused),
 		cmocka_unit_test(dkim__headers_need_from),
 		cmocka_unit_test(dkim__url_options),
 		cmocka_unit_test(dkim__list_unsubscribe),
