@@ -11,6 +11,10 @@
 #define META_KEY_MAX 128
 #define META_VALUE_MAX 1000
 
+/* More than any provider takes; the cap keeps the lists bounded. */
+#define TAG_COUNT_MAX 64
+#define META_COUNT_MAX 64
+
 void rm__message_meta_free(rm_message *msg)
 {
 	size_t i;
@@ -61,6 +65,10 @@ int rm_message_add_tag(rm_message *msg, const char *tag, rm_error *err)
 		if (strcmp(msg->tags[i], tag) == 0)
 			return RM_OK;
 	}
+	if (msg->tag_count == TAG_COUNT_MAX)
+		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_NONE, "tag",
+		                "a message takes at most %d tags",
+		                TAG_COUNT_MAX);
 	copy = rm__strdup(tag);
 	tags = copy != NULL ? realloc(msg->tags, (msg->tag_count + 1) *
 	                              sizeof(*tags)) : NULL;
@@ -151,6 +159,10 @@ int rm_message_set_metadata(rm_message *msg, const char *key,
 			remove_meta(msg, i);
 		return RM_OK;
 	}
+	if (i == msg->meta_count && i == META_COUNT_MAX)
+		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_NONE, "metadata",
+		                "a message takes at most %d metadata keys",
+		                META_COUNT_MAX);
 	if (store_meta(msg, i, key, value) != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "metadata",
 		                "out of memory setting metadata");

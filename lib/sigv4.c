@@ -650,6 +650,11 @@ int rm_ses_smtp_password(const char *secret_key, const char *region,
 		                region[0] == '\0' ? "region" : "out",
 		                "the secret key, the region and out are "
 		                "required");
+	if (strspn(region, "abcdefghijklmnopqrstuvwxyz0123456789-") !=
+	    strlen(region))
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "region",
+		                "'%s' is not a region name such as eu-west-1",
+		                region);
 	if (size < RM_SES_SMTP_PASSWORD_SIZE)
 		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_NONE, "size",
 		                "the password needs %d bytes of room",

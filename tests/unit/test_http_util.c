@@ -8,6 +8,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -149,6 +150,8 @@ static void http__tags_and_metadata(void **state)
 {
 	rm_message *msg;
 	rm_error err;
+	char name[16];
+	int i;
 
 	(void)state;
 	assert_int_equal(rm_message_new(&msg, NULL), RM_OK);
@@ -169,6 +172,20 @@ static void http__tags_and_metadata(void **state)
 	assert_int_equal(rm_message_set_metadata(msg, "job", NULL, &err),
 	                 RM_OK);
 	assert_int_equal(msg->meta_count, 0);
+	for (i = 0; i < 64; i++) {
+		snprintf(name, sizeof(name), "k%d", i);
+		assert_int_equal(rm_message_set_metadata(msg, name, "v", &err),
+		                 RM_OK);
+		if (i < 63)    /* "reports" is the 64th */
+			assert_int_equal(rm_message_add_tag(msg, name, &err),
+			                 RM_OK);
+	}
+	assert_int_equal(rm_message_set_metadata(msg, "one-more", "v", &err),
+	                 RM_ELIMIT);
+	assert_int_equal(rm_message_set_metadata(msg, "k1", "new", &err),
+	                 RM_OK);
+	assert_int_equal(rm_message_add_tag(msg, "one-more", &err),
+	                 RM_ELIMIT);
 	rm_message_free(msg);
 }
 

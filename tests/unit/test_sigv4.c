@@ -282,6 +282,9 @@ static void sigv4__ses_smtp_password(void **state)
 	assert_int_equal(rm_ses_smtp_password(secret, "", out, sizeof(out),
 	                                      &err), RM_EINVAL);
 	assert_string_equal(err.field, "region");
+	assert_int_equal(rm_ses_smtp_password(secret, "eu west", out,
+	                                      sizeof(out), &err), RM_EINVAL);
+	assert_string_equal(err.field, "region");
 }
 
 static int compare_names(const void *a, const void *b)
