@@ -55,15 +55,14 @@ MAN3      := $(patsubst docs/api/%.md,$(B)/man/man3/%.3,\
              $(sort $(wildcard docs/api/rm_*.md)))
 MAN8      := $(patsubst docs/man/%.8.md,$(B)/man/man8/%.8,\
              $(sort $(wildcard docs/man/*.8.md)))
-CMAKE_FILES := $(B)/cmake/relaymail-config.cmake \
-               $(B)/cmake/relaymail-config-version.cmake
+CMAKE_FILES := relaymail-config.cmake relaymail-config-version.cmake
 
 UNIT_SRC  := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 
 .PHONY: all deps demo check unit install uninstall clean bench headertest \
-        man FORCE
+        man
 
 all: $(SO_FILE) $(B)/lib/librelaymail.so $(A_FILE) $(PROGS) $(SAMPLES) \
      $(B)/relaymail.pc
@@ -96,16 +95,7 @@ $(B)/bin/%: examples/%.c $(A_FILE) include/relaymail.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -o $@ $< $(A_FILE) $(DEP_LIBS) -lpthread
 
-# Records the install folders, so that files made from them are made
-# again when "make install PREFIX=..." names others than "make" did.
-$(B)/install-dirs: FORCE
-	@mkdir -p $(B)
-	@echo '$(PREFIX) $(LIBDIR) $(INCDIR)' | cmp -s - $@ || \
-	  echo '$(PREFIX) $(LIBDIR) $(INCDIR)' > $@
-
-FORCE:
-
-$(B)/relaymail.pc: pkgconfig/relaymail.pc.in Makefile $(B)/install-dirs
+$(B)/relaymail.pc: pkgconfig/relaymail.pc.in Makefile
 	@mkdir -p $(dir $@)
 	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
@@ -153,23 +143,27 @@ $(B)/man/man8/%.8: docs/man/%.8.md scripts/md2man.py
 	@mkdir -p $(dir $@)
 	$(PYTHON) scripts/md2man.py $< $(VERSION) > $@
 
-# The config file finds the library from its own place (LIBDIR/cmake/
-# relaymail), so it needs only INCDIR relative to LIBDIR.
-$(B)/cmake/%.cmake: cmake/%.cmake.in Makefile $(B)/install-dirs
-	@mkdir -p $(dir $@)
-	sed -e 's|@VERSION@|$(VERSION)|g' -e 's|@SOVERSION@|$(SOVERSION)|g' \
+# The files that hold install folders are written by "make install"
+# itself, from the PREFIX it is given. The CMake config file finds the
+# library from its own place (LIBDIR/cmake/relaymail), so it needs only
+# INCDIR relative to LIBDIR.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
+CMAKE_SED = sed -e 's|@VERSION@|$(VERSION)|g' \
+	    -e 's|@SOVERSION@|$(SOVERSION)|g' \
 	    -e 's|@MAJOR@|$(word 1,$(subst ., ,$(VERSION)))|g' \
 	    -e 's|@MINOR@|$(word 2,$(subst ., ,$(VERSION)))|g' \
 	    -e "s|@INC_FROM_LIB@|$$(realpath -m --relative-to=$(LIBDIR) \
 	        $(INCDIR))|g" \
 	    -e "s|@SIZEOF_VOID_P@|$$(echo __SIZEOF_POINTER__ | \
-	        $(CC) -E -P - | tail -n 1)|g" $< > $@
+	        $(CC) -E -P - | tail -n 1)|g"
 
-install: all man $(CMAKE_FILES)
+install: all man
 	install -d $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCDIR) \
 	  $(DESTDIR)$(BINDIR) $(DESTDIR)$(PCDIR) $(DESTDIR)$(CMAKEDIR) \
 	  $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man8
-	install -m 644 $(CMAKE_FILES) $(DESTDIR)$(CMAKEDIR)/
+	$(foreach f,$(CMAKE_FILES),$(CMAKE_SED) cmake/$(f).in \
+	  > $(DESTDIR)$(CMAKEDIR)/$(f) &&) true
 	$(if $(MAN3),install -m 644 $(MAN3) $(DESTDIR)$(MANDIR)/man3/)
 	$(if $(MAN8),install -m 644 $(MAN8) $(DESTDIR)$(MANDIR)/man8/)
 	install -m 644 include/relaymail.h $(DESTDIR)$(INCDIR)/
@@ -177,7 +171,7 @@ install: all man $(CMAKE_FILES)
 	ln -sf librelaymail.so.$(VERSION) $(DESTDIR)$(LIBDIR)/$(SO_NAME)
 	ln -sf $(SO_NAME) $(DESTDIR)$(LIBDIR)/librelaymail.so
 	install -m 644 $(A_FILE) $(DESTDIR)$(LIBDIR)/
-	install -m 644 $(B)/relaymail.pc $(DESTDIR)$(PCDIR)/
+	$(PC_SED) pkgconfig/relaymail.pc.in > $(DESTDIR)$(PCDIR)/relaymail.pc
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
 
 uninstall:
@@ -186,10 +180,11 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/$(SO_NAME) $(DESTDIR)$(LIBDIR)/librelaymail.so \
 	  $(DESTDIR)$(LIBDIR)/librelaymail.a $(DESTDIR)$(PCDIR)/relaymail.pc \
 	  $(PROGS:$(B)/bin/%=$(DESTDIR)$(BINDIR)/%) \
-	  $(CMAKE_FILES:$(B)/cmake/%=$(DESTDIR)$(CMAKEDIR)/%) \
+	  $(CMAKE_FILES:%=$(DESTDIR)$(CMAKEDIR)/%) \
 	  $(MAN3:$(B)/man/%=$(DESTDIR)$(MANDIR)/%) \
 	  $(MAN8:$(B)/man/%=$(DESTDIR)$(MANDIR)/%)
 	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
 
 clean:
 	rm -rf $(B)
+

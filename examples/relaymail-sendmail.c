@@ -12,11 +12,12 @@
  * file given with -C). A message that cannot be handed over now (the
  * relay is down or answered "try later") is written to the spool folder,
  * RELAYMAIL_SPOOL or ~/.relaymail-spool, and the program exits 0 as
- * sendmail does when it queues; -q sends it later. docs/sendmail.md
- * describes every option, the configuration and the spool.
+ * sendmail does when it queues; -q sends it later. The manual page,
+ * docs/man/relaymail-sendmail.8.md, describes every option, the
+ * configuration and the spool.
  *
  * Exit codes follow sysexits.h as sendmail's do: 0 sent or spooled, 64
- * usage, 65 bad message, 67 every recipient refused, 69 refused for
+ * usage, 65 bad message, 67 recipients refused, 69 refused for
  * good, 71 system error, 73 cannot spool, 75 failed for now and not
  * spooled, 78 configuration error.
  */
