@@ -240,7 +240,8 @@ int rm__http_response_header(const rm__http_response *r, const char *name,
                     char *out, size_t size)
 {
 	size_t name_len = strlen(name);
-	const char *p = r->headers.data, *end = p + r->headers.len;
+	const char *p = r->headers.data;
+	const char *end = p != NULL ? p + r->headers.len : NULL;
 
 	while (p != NULL && p < end) {
 		const char *eol = memchr(p, '\n', (size_t)(end - p));

@@ -5,7 +5,7 @@
 # recipients, subject, content, attachments and headers.
 source "$(dirname "$0")/lib/common.sh"
 
-it_init 52-http-sendgrid-official
+it_init 50-http-sendgrid-official
 unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 send="$bin/relaymail-send"

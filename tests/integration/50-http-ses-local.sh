@@ -8,7 +8,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$itlib/fixture.sh"
 
-it_init 51-http-ses-local
+it_init 50-http-ses-local
 unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 send="$bin/relaymail-send"

@@ -5,7 +5,7 @@
 source "$(dirname "$0")/lib/common.sh"
 source "$itlib/fixture.sh"
 
-it_init 53-http-ses-smtp
+it_init 50-http-ses-smtp
 unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN
 unset AWS_ACCESS_KEY_ID AWS_SECRET_ACCESS_KEY AWS_SESSION_TOKEN AWS_REGION
 send="$bin/relaymail-send"
