@@ -112,8 +112,8 @@ def test_permanent_when_too_big(small_sink):
     with Transport.from_url(small_sink.url) as t:
         with pytest.raises(PermanentError) as info:
             t.send(simple(text="x" * 5000))
-    assert info.value.outcome == "perm_provider"
-    assert info.value.result.outcome == "perm_provider"
+    assert info.value.outcome == "permanent-provider"
+    assert info.value.result.outcome == "permanent-provider"
 
 
 def silent_after_data(port_holder, ready):

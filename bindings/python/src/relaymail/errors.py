@@ -24,9 +24,11 @@ EINVAL = -1
 ELIMIT = -3
 EIO = -4
 
-# Outcome classes (rm_outcome).
-OUTCOMES = ("none", "delivered", "transient", "perm_recipient",
-            "perm_provider", "ambiguous")
+
+
+def outcome_name(value: int) -> str:
+    """The library's name for an rm_outcome value, such as "transient"."""
+    return _lib.text(_lib.lib.rm_outcome_name(value))
 
 
 class RelaymailError(Exception):
@@ -37,7 +39,9 @@ class RelaymailError(Exception):
         code_name: its English name, such as "connection failed".
         field: the field at fault ("to[1]", "subject"), or "".
         reason: what was wrong and why.
-        outcome: the outcome class name ("transient", ...), or "none".
+        outcome: the outcome class as the C library names it: "none",
+            "delivered", "transient", "permanent-recipient",
+            "permanent-provider" or "ambiguous".
         reply_code: the SMTP reply code, or 0.
         enhanced_status: the SMTP enhanced status such as "5.1.1", or "".
         http_status: the HTTP status, or 0.
@@ -88,7 +92,7 @@ class AmbiguousError(RelaymailError):
 def _class_for(code: int, outcome: str) -> type:
     if outcome == "transient":
         return TransientError
-    if outcome in ("perm_recipient", "perm_provider"):
+    if outcome in ("permanent-recipient", "permanent-provider"):
         return PermanentError
     if outcome == "ambiguous":
         return AmbiguousError
@@ -100,8 +104,7 @@ def _class_for(code: int, outcome: str) -> type:
 def from_c(code: int, err: "_lib.rm_error",
            result: "Optional[Result]" = None) -> RelaymailError:
     """The exception for a failed call and the rm_error it filled."""
-    outcome = OUTCOMES[err.outcome] if 0 <= err.outcome < len(OUTCOMES) \
-        else "none"
+    outcome = outcome_name(err.outcome)
     cls = _class_for(code, outcome)
     return cls(code, _lib.text(_lib.lib.rm_strerror(code)),
                _lib.text(err.field), _lib.text(err.message), outcome,

@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import List
 
 from . import _lib
-from .errors import OUTCOMES
+from .errors import outcome_name
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class RecipientStatus:
 
     address: str
     accepted: bool
-    outcome: str          # "delivered", "transient" or "perm_recipient"
+    outcome: str   # "delivered", "transient" or "permanent-recipient"
     reply_code: int = 0
     enhanced_status: str = ""
     text: str = ""
@@ -24,8 +24,9 @@ class RecipientStatus:
 class Result:
     """The answer to a send, filled whatever happened.
 
-    outcome is one of "delivered", "transient", "perm_recipient",
-    "perm_provider", "ambiguous" (or "none" when nothing was tried).
+    outcome is one of "delivered", "transient", "permanent-recipient",
+    "permanent-provider", "ambiguous" (or "none" when nothing was tried),
+    the names rm_outcome_name gives.
     queue_id is the relay's queue id or the provider's message id ("" when
     none came back); retry_after is the wait in seconds the server asked
     for before a retry (0.0 when it gave no hint).
@@ -54,7 +55,7 @@ class Result:
 
 
 def _outcome(value: int) -> str:
-    return OUTCOMES[value] if 0 <= value < len(OUTCOMES) else "none"
+    return outcome_name(value)
 
 
 def _recipients(handle: int) -> List[RecipientStatus]:
