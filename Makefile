@@ -188,3 +188,49 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+# ----------------------------------------------------------------------
+# Hardening: fuzzing, sanitizers, valgrind (docs/security.md)
+#
+#   make fuzz            libFuzzer targets of tests/fuzz/ (clang) in
+#                        build-fuzz/, each linking the library built with
+#                        the same sanitizers
+#   make fuzz-ci         each target for FUZZ_TIME seconds (default 20),
+#                        seeds and regression inputs first; a crash fails
+#   make check-asan      the unit tests built in build-asan/ with
+#                        AddressSanitizer and UBSan, and run there
+#   make check-valgrind  the programs and some unit tests under valgrind
+# ----------------------------------------------------------------------
+FUZZ_B       := build-fuzz
+FUZZ_SAN     := -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_NAMES   := $(sort $(patsubst tests/fuzz/fuzz_%.c,%,\
+                  $(wildcard tests/fuzz/fuzz_*.c)))
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_B)/fuzz_%)
+FUZZ_TIME    ?= 20
+ASAN_B       := build-asan
+ASAN_SAN     := -fsanitize=address,undefined -fno-omit-frame-pointer
+
+.PHONY: fuzz fuzz-lib fuzz-ci check-asan check-valgrind
+
+fuzz-lib:
+	$(MAKE) B=$(FUZZ_B) CC=clang OPT="-O1 -g" \
+	  SAN="-fsanitize=fuzzer-no-link $(FUZZ_SAN)" \
+	  $(FUZZ_B)/lib/librelaymail.a
+
+fuzz: fuzz-lib
+	$(MAKE) $(FUZZ_BINS)
+
+$(FUZZ_B)/fuzz_%: tests/fuzz/fuzz_%.c $(wildcard tests/fuzz/*.h) \
+                  $(FUZZ_B)/lib/librelaymail.a
+	clang $(CPPFLAGS) -Ilib $(WARN) -O1 -g -fsanitize=fuzzer $(FUZZ_SAN) \
+	  $(DEP_CFLAGS) -o $@ $< $(FUZZ_B)/lib/librelaymail.a $(DEP_LIBS) \
+	  -lpthread
+
+fuzz-ci: fuzz
+	FUZZ_TIME=$(FUZZ_TIME) tests/fuzz/run.sh $(FUZZ_NAMES)
+
+check-asan:
+	$(MAKE) B=$(ASAN_B) OPT="-O1 -g" SAN="$(ASAN_SAN)" unit
+	tests/hardening/run_asan.sh $(ASAN_B)
+
+check-valgrind: all unit
+	tests/hardening/run_valgrind.sh
