@@ -372,19 +372,22 @@ static const unsigned char qp_class[256] = {
 static size_t qp_fast(rm__qp *q, char *d, size_t room)
 {
 	const unsigned char *s = q->src;
-	size_t i = q->pos, col = q->col, n = 0;
+	size_t i = q->pos, col = q->col, n = 0, end = q->len - 1;
 
 	if (col == 0 && i < q->len && s[i] == '.')
 		return 0;
-	for (; i < q->len && n + 3 <= room; i++) {
+
+	/* A byte writes at most three, so room/3 bytes always fit; the last
+	 * byte, whose look-ahead would be the end, is left to the careful
+	 * path, and so are the last columns of a line. */
+	if (i >= end)
+		return 0;
+	if (end - i > room / 3)
+		end = i + room / 3;
+	for (; i < end && col <= QP_LINE - 3; i++) {
 		unsigned char c = s[i], cls = qp_class[c];
 
-		if (cls == 2 && (c == '\r' || i + 1 == q->len ||
-		                 s[i + 1] == '\r'))
-			break;
 		if (cls == 1) {
-			if (col + 3 > QP_LINE)
-				break;
 			d[n] = '=';
 			d[n + 1] = hex_upper[c >> 4];
 			d[n + 2] = hex_upper[c & 15];
@@ -392,7 +395,7 @@ static size_t qp_fast(rm__qp *q, char *d, size_t room)
 			col += 3;
 			continue;
 		}
-		if (col + 1 > QP_LINE)
+		if (cls == 2 && (c == '\r' || s[i + 1] == '\r'))
 			break;
 		d[n++] = (char)c;
 		col++;
