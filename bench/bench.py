@@ -273,7 +273,14 @@ def w_reuse(sink):
         "%d messages of 10 KB, one recipient, one connection kept open, "
         "into Postfix's smtp-sink. Each relaymail message is built "
         "(From, To, Subject, 10 KB text) and written by the library per "
-        "send; smtp-source, curl and smtplib send a prepared 10 KB file." % c,
+        "send; smtp-source, curl and smtplib send a prepared 10 KB file. "
+        "smtp-source runs with -d (one session for all messages); curl "
+        "is one process given a config file of %d transfers joined by "
+        "`next`, over which it reuses its connection (curl -v says "
+        "\"Re-using existing connection\"); smtplib calls sendmail() on "
+        "one SMTP object; nodemailer queues every message on its pool "
+        "(nodemailer as shipped sends %d per run: it is slow)." %
+        (c, c, cs),
         [Contender("relaymail", rm_smtp(url, c), c, ours=True),
          Contender("smtp-source -s 1", smtp_source(sink, c, 1), c),
          Contender("curl, one process, reused connection",
