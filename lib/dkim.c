@@ -248,16 +248,17 @@ int rm_transport_add_dkim(rm_transport *t, const rm_dkim_key *key,
 		                t == NULL ? "transport" : "key",
 		                "%s must not be NULL", t ? "key" : "transport");
 	rc = check_backend(t, err);
-	if (rc == RM_OK && t->dkim == NULL &&
-	    (t->dkim = calloc(1, sizeof(*t->dkim))) == NULL)
-		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
-		              "out of memory");
 	if (rc != RM_OK)
 		return rc;
 	rc = signer_make(&s, key, domain, selector, opts, err);
+	if (rc == RM_OK && t->dkim == NULL &&
+	    (t->dkim = calloc(1, sizeof(*t->dkim))) == NULL)
+		rc = RM_ENOMEM;
 	v = rc == RM_OK ? realloc(t->dkim->signers,
 	                          (t->dkim->count + 1) * sizeof(*v)) : NULL;
 	if (rc == RM_OK && v == NULL)
+		rc = RM_ENOMEM;
+	if (rc == RM_ENOMEM)
 		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		              "out of memory");
 	if (rc != RM_OK) {

@@ -743,7 +743,8 @@ static void dkim__headers_need_from(void **state)
 	assert_int_equal(rm_transport_add_dkim(t, rsa_key(), "example.com",
 	                 "sel", &o, &err), RM_EINVAL);
 	assert_string_equal(err.field, "dkim_identity");
-	assert_null(t->dkim->signers);
+	/* The failures added nothing. */
+	assert_null(t->dkim);
 	rm_transport_close(t);
 }
 
