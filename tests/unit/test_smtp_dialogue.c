@@ -1066,6 +1066,7 @@ static void dialogue__ipv6_loopback(void **state)
 	};
 	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
 	rm_transport *t;
+	rm_message *m;
 	fake_smtp *fs;
 	char url[128];
 
@@ -1075,8 +1076,9 @@ static void dialogue__ipv6_loopback(void **state)
 	snprintf(url, sizeof(url), "smtp://[::1]:%d?ehlo=client.example",
 	         fake_smtp_port(fs));
 	assert_int_equal(rm_transport_open(&t, url, &o, NULL), 0);
-	assert_int_equal(rm_send(t, st_message("b@example.net", "6"), NULL,
-	                         NULL), 0);
+	m = st_message("b@example.net", "6");
+	assert_int_equal(rm_send(t, m, NULL, NULL), 0);
+	rm_message_free(m);
 	rm_transport_close(t);
 	assert_int_equal(fake_smtp_wait(fs), 0);
 	fake_smtp_free(fs);
