@@ -124,6 +124,18 @@ signed "folded headers" "$(key_opts rsa2048 "&dkim_canon=simple/relaxed")" \
 check_grep "folded headers: the fields are folded" $'^\t|^ ' \
 	"$(sed -n '/^Subject:/,/^[A-Z]/p' "$eml")"
 
+# UTF-8 addresses written raw (RFC 6532), as the file transport does.
+mkdir -p "$work/out/utf8"
+check_status "utf-8 addresses: relaymail-send signs and stores it" 0 \
+	"$bin/relaymail-send" \
+	--url "file://$work/out/utf8?$(key_opts rsa2048 "&dkim_canon=simple")" \
+	--from "Jörg <jörg@$domain>" --to "Ünï Näme <ü@bücher.example>" \
+	--subject "Grüße" --text "$text"
+eml=$(ls "$work/out/utf8"/*.eml)
+check_grep "utf-8 addresses: the From is raw UTF-8" '^From: .*<jörg@' \
+	"$(cat "$eml")"
+verify "utf-8 addresses" "$eml"
+
 signed "empty body" "$(key_opts rsa2048 "&dkim_canon=simple/simple")" \
 	--subject "Empty" --text "" && verify "empty body" "$eml"
 signed "empty body relaxed" "$(key_opts rsa2048)" \
