@@ -347,7 +347,7 @@ static rm_outcome try_child(send_ctx *c, rm__route_child *ch, long long wait)
  * message or nothing: resending to every recipient could deliver twice.
  */
 static const char *const subset_schemes[] = {
-	"smtp", "smtps", "file", "mailgun"
+	"smtp", "smtps", "ses+smtp", "file", "mailgun"
 };
 
 static int takes_subset(const rm_transport *t)
