@@ -435,9 +435,11 @@ static int run_all(rm__smtp *s, rm_error *err)
 
 	while (next_batch(x) > 0) {
 		rc = run_txn(s, err);
-		/* A kept connection the server had closed fails at MAIL,
-		 * before anything was accepted: one fresh try is safe. */
-		if (rc == RM_ECLOSED && first && !s->fresh &&
+		/* A kept connection the server had closed (end of stream,
+		 * or a 421 it sent before leaving) fails at MAIL, before
+		 * anything was accepted: one fresh try is safe. */
+		if ((rc == RM_ECLOSED || (rc == RM_ETEMPFAIL &&
+		     err->reply_code == 421)) && first && !s->fresh &&
 		    !x->mail_replied) {
 			rm__logf(&s->t->log, RM_LOG_INFO, "kept connection was "
 			         "closed by the server; reconnecting");

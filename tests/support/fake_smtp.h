@@ -49,7 +49,8 @@ typedef struct fs_tls {
 typedef struct fake_smtp fake_smtp;
 
 /* Starts listening and playing script (kept by pointer). tls may be
- * NULL when the script has no FS_TLS step. Returns 0 on success. */
+ * NULL when the script has no FS_TLS step. A script of FS_DONE alone
+ * accepts no connection. Returns 0 on success. */
 int fake_smtp_start(fake_smtp **out, const fs_step *script,
                     const fs_tls *tls);
 /* The same, listening on ::1 when ipv6 is set (0 if IPv6 is missing). */

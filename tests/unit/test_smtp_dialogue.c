@@ -163,7 +163,7 @@ static void dialogue__case06d_qp_lines_are_stuffed(void **state)
 
 static void dialogue__case07_injection_refused(void **state)
 {
-	static const fs_step nothing[] = { FS_WAIT_EOF, FS_DONE };
+	static const fs_step nothing[] = { FS_DONE };
 	rm_message *m = st_message("b@example.net", "x");
 	rm_error err;
 	st_run x;
@@ -894,6 +894,49 @@ static void dialogue__kept_connection_closed_reconnects(void **state)
 	st_free(&x);
 }
 
+static void dialogue__kept_connection_421_reconnects(void **state)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_PIPE), FS_C(3), FS_S(OK3), FS_BODY, FS_S(QUEUED),
+		FS_S("421 4.4.2 fake.example Error: timeout exceeded\r\n"),
+		FS_NEXT, HELLO(EHLO_PIPE), FS_C(3), FS_S(OK3), FS_BODY,
+		FS_S(QUEUED), BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "2")), 0);
+	st_close(&x);
+	expect_transcript(&x, "EHLO client.example\r\n"
+	                  "MAIL FROM:<a@example.com>\r\n"
+	                  "RCPT TO:<b@example.net>\r\nDATA\r\n[data]\r\n"
+	                  "EHLO client.example\r\n"
+	                  "MAIL FROM:<a@example.com>\r\n"
+	                  "RCPT TO:<b@example.net>\r\nDATA\r\n[data]\r\n"
+	                  "QUIT\r\n");
+	st_free(&x);
+}
+
+/* An implicit-TLS server answers our silence with a TLS alert. */
+static void dialogue__tls_bytes_instead_of_greeting(void **state)
+{
+	static const fs_step script[] = {
+		FS_S("\x15\x03\x03\x00\x02\x02\x32"), FS_WAIT_EOF, FS_DONE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err),
+	                 RM_EPROTOCOL);
+	assert_non_null(strstr(x.err.message, "use smtps://"));
+	st_close(&x);
+	expect_transcript(&x, "");
+	st_free(&x);
+}
+
 /* The server hangs up after step `at`; what does the client report? */
 static void hangup_at(const fs_step *script, int code, rm_outcome outcome)
 {
@@ -1141,6 +1184,8 @@ int main(void)
 		cmocka_unit_test(dialogue__case09e_required_tls_missing),
 		cmocka_unit_test(dialogue__reuse_without_rset),
 		cmocka_unit_test(dialogue__kept_connection_closed_reconnects),
+		cmocka_unit_test(dialogue__kept_connection_421_reconnects),
+		cmocka_unit_test(dialogue__tls_bytes_instead_of_greeting),
 		cmocka_unit_test(dialogue__disconnect_at_each_step),
 		cmocka_unit_test(dialogue__slow_replies),
 		cmocka_unit_test(dialogue__reply_timeout),
