@@ -102,6 +102,7 @@ typedef struct rm__route {
 	int rotation_started;       /* the rotation got its random start */
 	rm__breaker breaker;
 	int nested;                 /* inside another composite */
+	int handed_retry;           /* the parent's current send is a retry */
 	rm_now_fn now;
 	rm_sleep_fn sleep;
 	void *clock_user;

@@ -52,6 +52,7 @@ typedef struct send_ctx {
 	size_t outer_len;
 	long long start;
 	int tries;
+	int retry;                  /* a parent route is retrying this send */
 	int rc;                     /* the last try's status */
 	rm_error err;               /* the last try's error */
 	int gave_up;
@@ -93,6 +94,7 @@ static int ctx_init(send_ctx *c, rm__route *r, rm_message *msg,
 	c->msg = msg;
 	c->result = result;
 	c->start = rm__route_now(r);
+	c->retry = r->nested && r->handed_retry;
 	rm__message_rcpt_mask(msg, &c->outer_mask, &c->outer_len);
 	rc = rm__message_envelope(msg, 1, &env, err);
 	if (rc != RM_OK)
@@ -278,7 +280,7 @@ static void note_try(send_ctx *c, rm__route_child *ch, int rc,
 		rm__result_add_attempt(c->result, &a);
 		rm__route_emit(r, RM_EVENT_ATTEMPT, &a, NULL, rc);
 	}
-	rm__transport_count(ch->t, o, c->tries > 0);
+	rm__transport_count(ch->t, o, c->tries > 0 || c->retry);
 	if (o != RM_OUTCOME_NONE)
 		rm__breaker_record(&r->breaker, ch->name, is_failure(o),
 		                   rm__route_now(r), &r->t->log);
@@ -324,6 +326,9 @@ static rm_outcome try_child(send_ctx *c, rm__route_child *ch, long long wait)
 	int rc;
 
 	set_mask(c);
+	if (ch->t->backend == &rm__backend_route)
+		((rm__route *)ch->t->impl)->handed_retry = c->tries > 0 ||
+		                                           c->retry;
 	rm__error_clear(&e);
 	t0 = rm__route_now(c->r);
 	rc = rm__transport_send(ch->t, c->msg, c->scratch, &e);

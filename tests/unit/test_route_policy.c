@@ -519,6 +519,26 @@ static void nested__attempts_flatten_and_waits_add_up(void **state)
 	rt_free(&x);
 }
 
+/* A second round of an outer retry counts as a retry inside too. */
+static void nested__outer_retry_counts_inside(void **state)
+{
+	static const fb_step temp[] = { TEMP, TEMP, DELIVERED };
+	rm_counters n;
+	rt x;
+
+	(void)state;
+	rt_open(&x, "retry(failover(file:///tmp#a))?attempts=3");
+	fb_attach(fb_child(fb_child(x.t, 0), 0), &x.fb[0], temp, 3);
+	assert_int_equal(rt_send(&x, "b@example.net"), RM_OK);
+	assert_int_equal(rm_transport_counters(x.t, "a", &n, NULL), 0);
+	assert_int_equal(n.attempts, 3);
+	assert_int_equal(n.retried, 2);
+	assert_int_equal(rm_transport_counters(x.t, "failover", &n, NULL),
+	                 0);
+	assert_int_equal(n.retried, 2);
+	rt_free(&x);
+}
+
 static void plain__one_attempt_recorded(void **state)
 {
 	rm_transport *t = NULL;
@@ -569,6 +589,7 @@ int main(void)
 		cmocka_unit_test(roundrobin__takes_turns_and_fails_over),
 		cmocka_unit_test(weighted__three_to_one),
 		cmocka_unit_test(nested__attempts_flatten_and_waits_add_up),
+		cmocka_unit_test(nested__outer_retry_counts_inside),
 		cmocka_unit_test(plain__one_attempt_recorded),
 	};
 
