@@ -79,13 +79,35 @@ static void body_byte(rm__dkim_body *b, unsigned char c)
 		content_byte(b, c);
 }
 
+/* Bytes from p on that canonicalization leaves as they are: all but CR
+ * (and, relaxed, WSP). */
+static size_t plain_run(const unsigned char *p, size_t len, int relaxed)
+{
+	size_t n = 0;
+
+	while (n < len && p[n] != '\r' && !(relaxed && is_wsp(p[n])))
+		n++;
+	return n;
+}
+
 void rm__dkim_body_update(rm__dkim_body *b, const void *data, size_t len)
 {
 	const unsigned char *p = data;
-	size_t i;
+	size_t i = 0, n;
 
-	for (i = 0; i < len; i++)
-		body_byte(b, p[i]);
+	while (i < len) {
+		/* With nothing held back, a plain run goes out whole. */
+		n = b->cr || b->wsp || b->crlfs ? 0 :
+		    plain_run(p + i, len - i, b->relaxed);
+		if (n == 0) {
+			body_byte(b, p[i++]);
+			continue;
+		}
+		flush(b);
+		b->sink(p + i, n, b->user);
+		b->content = 1;
+		i += n;
+	}
 }
 
 /*
