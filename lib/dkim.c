@@ -12,6 +12,7 @@
 #include "message_int.h"
 
 #define NAME_MAX_LEN 253
+#define FIELD_NAME_MAX 200
 
 /* ---------------------------------------------------------------------- */
 /* Names and signers                                                      */
@@ -129,7 +130,7 @@ static int parse_header_list(rm__dkim_signer *s, const char *list,
 		size_t n = strcspn(p, ":");
 
 		for (i = 0; i < n; i++)
-			if (p[i] <= ' ' || p[i] > '~')
+			if (p[i] <= ' ' || p[i] > '~' || n > FIELD_NAME_MAX)
 				n = 0;
 		if (n == 0)
 			return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
@@ -156,13 +157,15 @@ static int check_identity(const char *id, const char *domain, rm_error *err)
 	size_t i, dl = strlen(domain), il;
 
 	for (i = 0; id[i] != '\0'; i++)
-		if (id[i] <= ' ' || id[i] > '~' || id[i] == ';')
+		if (id[i] <= ' ' || id[i] > '~' || id[i] == ';' ||
+		    i >= NAME_MAX_LEN)
 			at = NULL;
 	if (at == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                "dkim_identity",
 		                "the DKIM identity must be an ASCII address "
-		                "without ';' or spaces");
+		                "of at most %d characters without ';' or "
+		                "spaces", NAME_MAX_LEN);
 	at++;
 	il = strlen(at);
 	if (!(rm__strcaseeq(at, domain) ||
