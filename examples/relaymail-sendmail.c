@@ -196,8 +196,10 @@ static int parse_args(options *o, int argc, char **argv)
 	if (o->rcpts == NULL)
 		return EX_OSERR;
 	for (i = 1; rc == 0 && i < argc; i++) {
-		if (!only_rcpts && strcmp(argv[i], "--help") == 0)
-			return usage("help", NULL) == EX_USAGE ? -1 : 0;
+		if (!only_rcpts && strcmp(argv[i], "--help") == 0) {
+			fputs(usage_text, stdout);
+			return -1;
+		}
 		if (!only_rcpts && strcmp(argv[i], "--") == 0)
 			only_rcpts = 1;
 		else if (only_rcpts || argv[i][0] != '-' || argv[i][1] == '\0')
@@ -206,6 +208,11 @@ static int parse_args(options *o, int argc, char **argv)
 			rc = apply_opt(o, argc, argv, &i);
 	}
 	quiet = o->quiet;
+
+	/* They go into a header line and the envelope as they are. */
+	if (rc == 0 && ((o->sender && strpbrk(o->sender, "\r\n")) ||
+	                (o->fullname && strpbrk(o->fullname, "\r\n"))))
+		return usage("-f and -F must not hold line breaks", NULL);
 	return rc;
 }
 
@@ -774,20 +781,26 @@ static size_t header_len(const job *j)
 	return (size_t)(p - j->data);
 }
 
-/* The report: to the envelope sender, or the From of the message. */
+/* The report goes to the envelope sender, or the From of the message,
+ * and comes from the same address: the one address the relay surely
+ * lets this account send as. */
 static int report_to(rm_message *m, const job *j, rm_error *err)
 {
 	const char *from = find_field(j->data, j->len, "From");
 	char line[1024];
-	size_t n;
+	int rc;
 
 	if (j->sender != NULL)
-		return rm_message_add_to(m, j->sender, NULL, err);
-	if (from == NULL)
+		snprintf(line, sizeof(line), "%s", j->sender);
+	else if (from != NULL)
+		snprintf(line, sizeof(line), "%.*s",
+		         (int)strcspn(from, "\r\n"), from);
+	else
 		return RM_EINVAL;
-	n = strcspn(from, "\r\n");
-	snprintf(line, sizeof(line), "%.*s", (int)n, from);
-	return rm_message_add_to(m, line, NULL, err);
+	rc = rm_message_add_to(m, line, NULL, err);
+	if (rc == RM_OK)
+		rc = rm_message_set_from(m, line, NULL, err);
+	return rc;
 }
 
 static int build_report(rm_message *m, const job *j, const attempt *a)
@@ -805,11 +818,6 @@ static int build_report(rm_message *m, const job *j, const attempt *a)
 	        (int)header_len(j), j->data);
 	fclose(f);
 	rc = report_to(m, j, &err);
-	if (rc == RM_OK)
-		rc = rm_message_set_from(m, "MAILER-DAEMON@localhost", NULL,
-		                         &err);
-	if (rc == RM_OK)
-		rc = rm_message_set_envelope_from(m, NULL, &err);
 	if (rc == RM_OK)
 		rc = rm_message_set_subject(m, "Undelivered Mail Returned to "
 		                            "Sender", &err);

@@ -132,6 +132,11 @@ check_status "config: no URL anywhere exits 78" 78 \
 
 check_status "usage: an unknown option exits 64" 64 "$sm" -Z x@example.com
 check_status "usage: no recipient and no -t exits 64" 64 "$sm" <<<"x"
+check_status "usage: a line break in -f exits 64" 64 \
+	"$sm" -f $'a@example.com\nBcc: x@example.com' b@example.com <<<"x"
+check_status "usage: --help exits 0" 0 "$sm" --help
+check_grep "usage: --help shows the options" '\[-t\].*\[-f sender\]' \
+	"$last_output"
 check_status "data: a bad address exits 65" 65 env RELAYMAIL_URL="$url" \
 	"$sm" -t <<<$'From: a@example.com\nTo: not an address\n\nx'
 
@@ -238,6 +243,7 @@ check "-oem: the report reached the sender" wait_for_file "$work/small/1.json"
 check "-oem: it says why, to the From address" \
 	pyq "$work/small/1.eml" "$work/small/1.json" \
 	'e["rcpt_to"] == ["a@example.com"]' \
+	'e["mail_from"] == "a@example.com"' \
 	'"could not be delivered" in body' \
 	'"Subject: big" in body'
 RELAYMAIL_URL=$small check_status "-oeq: quiet, same exit status" 69 \
