@@ -753,6 +753,55 @@ RM_EXTERN int rm_message_set_list_unsubscribe(rm_message *msg,
 RM_EXTERN int rm_message_set_feedback_id(rm_message *msg, const char *id,
                                          rm_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* OAuth2                                                                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * SMTP transports authenticate with XOAUTH2 (Google, Microsoft) or
+ * OAUTHBEARER (RFC 7628) when they have an access token. It comes from
+ * the URL (token=, token_env=, token_file=), rm_transport_opts.oauth_token,
+ * a refresh token the library trades at the provider's token endpoint
+ * (gmail+oauth://, office365+smtp:// with client_id, client_secret and
+ * refresh_token), or this callback. docs/gmail.md tells the story.
+ */
+
+/*
+ * Writes an access token, NUL-terminated, into token (size bytes) and
+ * returns 0; any other value fails the send with RM_ECALLBACK. refresh
+ * is 1 when the server refused the token the callback gave last: give a
+ * new one, not the cached one. It is called at each authentication
+ * (each new connection), so it should cache tokens itself.
+ */
+typedef int (*rm_token_fn)(int refresh, char *token, size_t size,
+                           void *user);
+
+/*
+ * Makes t ask fn for its access tokens (NULL fn goes back to the
+ * URL's). An smtp:// URL that gets its token this way names the user
+ * and auth=XOAUTH2 (or OAUTHBEARER), and no password. Composites refuse
+ * it (RM_EUNSUPPORTED): set it on the transports inside.
+ */
+RM_EXTERN int rm_transport_set_token_callback(rm_transport *t,
+                                              rm_token_fn fn, void *user,
+                                              rm_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* URLs                                                                   */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Copies a transport URL (composites too) with its secrets replaced by
+ * "****": passwords, the key in the user part of the HTTP providers'
+ * URLs (sendgrid://KEY@default) and of the presets that take one, and
+ * the values of options that carry a secret (password, token,
+ * client_secret, refresh_token, session_token...). Options that only
+ * name a secret's place (password_env, token_file) are kept. For logs
+ * and error messages; the library masks the URLs it shows itself.
+ * *out is freed with rm_free.
+ */
+RM_EXTERN int rm_url_mask(const char *url, char **out, rm_error *err);
+
 #ifdef __cplusplus
 }
 #endif

@@ -372,6 +372,8 @@ struct rm_transport {
 	void *impl;             /* owned by the backend */
 	struct rm__dkim_set *dkim; /* DKIM signers (dkim.c), or NULL */
 	rm_counters counters;   /* messages handed to it (route.c) */
+	struct rm__oauth *oauth;  /* OAuth2 token source (oauth.c), or NULL */
+	struct rm__rate *rate;    /* client-side rate limit (rate.c), or NULL */
 };
 
 extern const rm__backend rm__backend_file;
@@ -608,5 +610,73 @@ const rm__dkim_set *rm__dkim_of(const rm_message *msg);
  * (rm__message_write_with calls it when opts->dkim is set). */
 int rm__dkim_write(rm_message *msg, const rm__write_opts *opts,
                    rm_write_fn write, void *user, rm_error *err);
+
+/* ---------------------------------------------------------------------- */
+/* Secrets in URLs (url_secret.c), OAuth2 tokens (oauth.c), rate limits   */
+/* (rate.c), SMTP presets (smtp_preset.c)                                 */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Reads the secret option name from its one source: name=VALUE,
+ * name_env=VARIABLE or name_file=PATH (first line), or inline_value (the
+ * URL's own password part; may be NULL). More than one is RM_EURL.
+ * *out is NULL when none was given; free it with rm__secret_free.
+ */
+int rm__url_secret(const rm__url *url, const char *name,
+                   const char *inline_value, char **out, rm_error *err);
+/* Wipes and frees *s, then sets it to NULL. */
+void rm__secret_free(char **s);
+
+typedef struct rm__oauth rm__oauth;
+
+/*
+ * Reads client_id, client_secret, refresh_token (each also _env and
+ * _file), token_endpoint and token_timeout into t's token source.
+ * scope (may be NULL) is sent with each refresh.
+ */
+int rm__oauth_url_options(rm_transport *t, const rm__url *url,
+                          const char *default_endpoint, const char *scope,
+                          rm_error *err);
+/*
+ * A current access token from t's source (*out to free with
+ * rm__secret_free), fetched or refreshed as needed; *out is NULL when t
+ * has no source.
+ */
+int rm__oauth_token(rm_transport *t, char **out, rm_error *err);
+/* The server refused the last token: the next one is fresh. Returns 1
+ * if the source can give a new one, 0 if not. */
+int rm__oauth_mark_stale(rm_transport *t);
+/* 1 if t has a callback or a refresh token. */
+int rm__oauth_has_source(const rm_transport *t);
+void rm__oauth_free(rm__oauth *o);
+
+typedef struct rm__rate rm__rate;
+
+/* Reads rate_per_minute and rate_per_day into t->rate. */
+int rm__rate_url_options(rm_transport *t, const rm__url *url,
+                         rm_error *err);
+/*
+ * Counts one send against t's limit, or refuses it with
+ * RM_OUTCOME_TRANSIENT, the wait in the result's retry hint.
+ */
+int rm__rate_admit(rm_transport *t, rm_result *r, rm_error *err);
+void rm__rate_free(rm__rate *rate);
+
+extern const rm__backend rm__backend_smtp_preset;
+
+/* Where a preset sends: its server, or the one endpoint= names. */
+typedef struct rm__smtp_target {
+	char scheme[8];          /* "smtp" or "smtps" */
+	char host[256];
+	int port;
+} rm__smtp_target;
+
+/*
+ * Fills *out from the endpoint= option (smtp://host[:port] or
+ * smtps://host[:port]) or else from host and port (465 means implicit
+ * TLS).
+ */
+int rm__smtp_endpoint(const rm__url *url, const char *host, int port,
+                      rm__smtp_target *out, rm_error *err);
 
 #endif /* RM_INTERNAL_H */

@@ -589,6 +589,8 @@ static int check_kept(rm__smtp *s, rm_error *err)
 
 int rm__smtp_ready(rm__smtp *s, rm_error *err)
 {
+	int rc;
+
 	if (rm__conn_is_open(&s->conn) && s->state == RM__SMTP_IDLE) {
 		rm_error e;
 
@@ -604,7 +606,11 @@ int rm__smtp_ready(rm__smtp *s, rm_error *err)
 	}
 	if (rm__conn_is_open(&s->conn))
 		rm__smtp_drop(s);
-	return connect_session(s, err);
+	rc = connect_session(s, err);
+	/* A refused OAuth2 token: one fresh token, one more session. */
+	if (rc == RM_EAUTH && rm__smtp_oauth_retry(s))
+		rc = connect_session(s, err);
+	return rc;
 }
 
 /* ---------------------------------------------------------------------- */

@@ -1,7 +1,7 @@
 /*
  * SMTP AUTH (RFC 4954) with PLAIN (RFC 4616), LOGIN
- * (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195) and XOAUTH2 (Google's
- * and Microsoft's bearer-token mechanism).
+ * (draft-murchison-sasl-login), CRAM-MD5 (RFC 2195), and the bearer-token
+ * mechanisms XOAUTH2 and OAUTHBEARER (smtp_oauth.c).
  *
  * Every line that carries a credential goes through rm__smtp_queue as a
  * secret, so the transcript shows "<redacted>" in its place. Challenge
@@ -19,13 +19,15 @@
 
 #define SECRET_LINE_MAX 16384
 
-/* The default order: a token means XOAUTH2; without TLS (loopback only)
- * CRAM-MD5 first, since it never shows the password. */
+/* The default order: a token means XOAUTH2, else OAUTHBEARER; without
+ * TLS (loopback only) CRAM-MD5 first, since it never shows the
+ * password. */
 static size_t default_order(const rm__smtp *s, int *order)
 {
 	if (s->cfg.token != NULL) {
 		order[0] = RM__AUTH_XOAUTH2;
-		return 1;
+		order[1] = RM__AUTH_OAUTHBEARER;
+		return 2;
 	}
 	if (s->conn.tls == NULL) {
 		order[0] = RM__AUTH_CRAM_MD5;
@@ -113,22 +115,6 @@ static int send_plain(rm__smtp *s, rm_error *err)
 	return rc;
 }
 
-static int send_xoauth2(rm__smtp *s, rm_error *err)
-{
-	char msg[SECRET_LINE_MAX / 2];
-	int n, rc;
-
-	n = snprintf(msg, sizeof(msg), "user=%s\001auth=Bearer %s\001\001",
-	             s->cfg.user, s->cfg.token);
-	if (n < 0 || (size_t)n >= sizeof(msg))
-		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_PERM_PROVIDER,
-		                "token", "the token is too long");
-	rc = queue_secret(s, "AUTH XOAUTH2 ", msg, (size_t)n, RM__SMTP_AUTH,
-	                  err);
-	mbedtls_platform_zeroize(msg, sizeof(msg));
-	return rc;
-}
-
 /* RFC 2195 section 2: user SP hex(HMAC-MD5(password, challenge)). */
 static int send_cram(rm__smtp *s, const char *challenge, rm_error *err)
 {
@@ -175,7 +161,8 @@ static int fail_unoffered(rm__smtp *s, rm_error *err)
 	return rm__fail(err, RM_EUNSUPPORTED, RM_OUTCOME_PERM_PROVIDER,
 	                "auth", "%s offers AUTH%s, none of which fits (%s)",
 	                s->conn.where, offered, s->cfg.token != NULL ?
-	                "a token needs XOAUTH2" : "see the auth= option");
+	                "a token needs XOAUTH2 or OAUTHBEARER" :
+	                "see the auth= option");
 }
 
 /* Credentials never cross the network in clear text. */
@@ -187,7 +174,7 @@ static int cleartext_refused(const rm__smtp *s)
 
 int rm__smtp_auth_start(rm__smtp *s, rm_error *err)
 {
-	int mech;
+	int mech, rc;
 
 	if (s->cfg.user == NULL) {
 		rm__smtp_set_state(s, RM__SMTP_IDLE);
@@ -199,6 +186,9 @@ int rm__smtp_auth_start(rm__smtp *s, rm_error *err)
 		                "are never sent in clear text off this "
 		                "machine; use tls=required or smtps://",
 		                s->conn.where);
+	rc = rm__smtp_oauth_prepare(s, err);
+	if (rc != RM_OK)
+		return rc;
 	mech = pick_mechanism(s);
 	if (mech < 0)
 		return fail_unoffered(s, err);
@@ -207,28 +197,10 @@ int rm__smtp_auth_start(rm__smtp *s, rm_error *err)
 	s->auth_detail[0] = '\0';
 	if (mech == RM__AUTH_PLAIN)
 		return send_plain(s, err);
-	if (mech == RM__AUTH_XOAUTH2)
-		return send_xoauth2(s, err);
+	if (rm__smtp_oauth_mech(mech))
+		return rm__smtp_oauth_start(s, err);
 	return rm__smtp_command(s, RM__SMTP_AUTH, err, "AUTH %s",
 	                        rm__auth_names[mech]);
-}
-
-/* Keeps the decoded XOAUTH2 error (a JSON object) for the message. */
-static void note_xoauth2_error(rm__smtp *s, const char *challenge)
-{
-	unsigned char raw[sizeof(s->auth_detail)];
-	size_t len = 0, i;
-
-	if (mbedtls_base64_decode(raw, sizeof(raw) - 1, &len,
-	                          (const unsigned char *)challenge,
-	                          strlen(challenge)) != 0)
-		len = 0;
-	for (i = 0; i < len; i++) {
-		if (raw[i] < 0x20 || raw[i] > 0x7e)
-			raw[i] = ' ';
-	}
-	raw[len] = '\0';
-	snprintf(s->auth_detail, sizeof(s->auth_detail), "%s", raw);
 }
 
 /* A 334 challenge: what to answer depends on the step. */
@@ -246,11 +218,8 @@ static int on_challenge(rm__smtp *s, const rm__reply *r, rm_error *err)
 		                        RM__SMTP_AUTH_PASS, err);
 	if (s->state == RM__SMTP_AUTH && s->auth_mech == RM__AUTH_CRAM_MD5)
 		return send_cram(s, text, err);
-	if (s->state == RM__SMTP_AUTH && s->auth_mech == RM__AUTH_XOAUTH2) {
-		/* The error comes as a challenge; an empty line ends it. */
-		note_xoauth2_error(s, text);
-		return rm__smtp_command(s, RM__SMTP_AUTH_REPLY, err, "%s", "");
-	}
+	if (s->state == RM__SMTP_AUTH && rm__smtp_oauth_mech(s->auth_mech))
+		return rm__smtp_oauth_challenge(s, text, err);
 	/* RFC 4954 section 4: "*" cancels an exchange we cannot follow. */
 	return rm__smtp_command(s, RM__SMTP_AUTH_CANCEL, err, "*");
 }
@@ -259,12 +228,12 @@ static int fail_auth(rm__smtp *s, const rm__reply *r, rm_error *err)
 {
 	char what[400];
 
-	snprintf(what, sizeof(what), "authentication as %s with %s %s%s%s",
+	snprintf(what, sizeof(what), "authentication as %s with %s %s%s%s%s",
 	         s->cfg.user, rm__auth_names[s->auth_mech],
 	         s->state == RM__SMTP_AUTH_CANCEL ? "was cancelled (the "
 	         "server asked for more than the mechanism needs)" :
 	         "was refused", s->auth_detail[0] ? "; reason: " : "",
-	         s->auth_detail);
+	         s->auth_detail, rm__smtp_auth_hint(s, r->code));
 	/* RFC 4954 section 6: 454 is temporary; 535 and others are not
 	 * worth repeating with the same credentials. */
 	return rm__smtp_fail_reply(s, err, RM_EAUTH,

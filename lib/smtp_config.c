@@ -8,7 +8,7 @@
  *   ca_file=PATH   ehlo=NAME   connect_to=ADDRESS
  *   connect_timeout=SECONDS   timeout=SECONDS (each reply)
  *   auth=MECH[,MECH...]   dsn_notify=...   dsn_ret=FULL|HDRS
- *   password_env=NAME   password_file=PATH   token_env=NAME   token=...
+ *   password=, token= (each also _env=NAME and _file=PATH: url_secret.c)
  */
 #include <arpa/inet.h>
 #include <stdio.h>
@@ -17,10 +17,8 @@
 
 #include "smtp_int.h"
 
-#define SECRET_MAX 8192
-
 const char *const rm__auth_names[RM__AUTH_COUNT] = {
-	"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2"
+	"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"
 };
 
 static int fail_opt(rm_error *err, const char *field, const char *why)
@@ -161,7 +159,8 @@ static int parse_auth(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 
 		if (id < 0 || c->auth_count >= RM__AUTH_COUNT)
 			return fail_opt(err, "auth", "expected a list of "
-			                "PLAIN, LOGIN, CRAM-MD5, XOAUTH2");
+			                "PLAIN, LOGIN, CRAM-MD5, XOAUTH2, "
+			                "OAUTHBEARER");
 		c->auth_order[c->auth_count++] = id;
 		p += len + (p[len] == ',' ? 1 : 0);
 	}
@@ -208,71 +207,40 @@ static int parse_dsn(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 	return RM_OK;
 }
 
-/* Reads the first line of a file holding a secret. */
-static int read_secret_file(const char *path, char **out, rm_error *err)
-{
-	char buf[SECRET_MAX];
-	FILE *f = fopen(path, "r");
-	size_t n;
-
-	if (f == NULL)
-		return rm__fail(err, RM_EIO, RM_OUTCOME_PERM_PROVIDER,
-		                "password_file", "cannot open password_file "
-		                "%s", path);
-	n = fread(buf, 1, sizeof(buf) - 1, f);
-	fclose(f);
-	buf[n] = '\0';
-	n = strcspn(buf, "\r\n");
-	*out = rm__strndup(buf, n);
-	memset(buf, 0, sizeof(buf));
-	return *out != NULL ? RM_OK : RM_ENOMEM;
-}
-
-static int from_env(const char *field, const char *name, char **out,
-                    rm_error *err)
-{
-	const char *v = getenv(name);
-
-	if (v == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
-		                field, "environment variable %s (named by "
-		                "%s) is not set", name, field);
-	*out = rm__strdup(v);
-	return *out != NULL ? RM_OK : RM_ENOMEM;
-}
-
 /* The URL wins over rm_transport_opts; at most one URL source. */
 static int pick_password(rm__smtp_cfg *c, const rm_transport *t,
                          const rm__url *url, rm_error *err)
 {
-	const char *env = rm__url_option(url, "password_env");
-	const char *file = rm__url_option(url, "password_file");
+	int rc = rm__url_secret(url, "password", url->password, &c->password,
+	                        err);
 
-	if ((url->password != NULL) + (env != NULL) + (file != NULL) > 1)
-		return fail_opt(err, "password", "give the password once: in "
-		                "the URL, password_env or password_file");
-	if (env != NULL)
-		return from_env("password_env", env, &c->password, err);
-	if (file != NULL)
-		return read_secret_file(file, &c->password, err);
-	c->password = rm__strdup(url->password != NULL ? url->password :
-	                         t->password);
-	return RM_OK;
+	if (rc == RM_OK && c->password == NULL && t->password != NULL) {
+		c->password = rm__strdup(t->password);
+		if (c->password == NULL)
+			rc = RM_ENOMEM;
+	}
+	return rc;
 }
 
+/* The token may also come later from t->oauth (a refresh token or a
+ * callback), which auth= naming only bearer mechanisms announces. */
 static int pick_token(rm__smtp_cfg *c, const rm_transport *t,
                       const rm__url *url, rm_error *err)
 {
-	const char *env = rm__url_option(url, "token_env");
-	const char *tok = rm__url_option(url, "token");
+	int rc = rm__url_secret(url, "token", NULL, &c->token, err);
+	size_t i, bearer = 0;
 
-	if (env != NULL && tok != NULL)
-		return fail_opt(err, "token", "give either token or "
-		                "token_env");
-	if (env != NULL)
-		return from_env("token_env", env, &c->token, err);
-	c->token = rm__strdup(tok != NULL ? tok : t->oauth_token);
-	return RM_OK;
+	if (rc == RM_OK && c->token == NULL && t->oauth_token != NULL) {
+		c->token = rm__strdup(t->oauth_token);
+		if (c->token == NULL)
+			rc = RM_ENOMEM;
+	}
+	for (i = 0; i < c->auth_count; i++)
+		bearer += c->auth_order[i] == RM__AUTH_XOAUTH2 ||
+		          c->auth_order[i] == RM__AUTH_OAUTHBEARER;
+	c->oauth = t->oauth != NULL ||
+	           (c->auth_count > 0 && bearer == c->auth_count);
+	return rc;
 }
 
 static int check_credentials(rm__smtp_cfg *c, rm_error *err)
@@ -289,7 +257,7 @@ static int check_credentials(rm__smtp_cfg *c, rm_error *err)
 		              "a password or token needs a user name in the "
 		              "URL (smtp://user@host)");
 	if (rc == RM_OK && c->user != NULL && c->password == NULL &&
-	    c->token == NULL)
+	    c->token == NULL && !c->oauth)
 		rc = rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
 		              "password", "user %s has no password: give it "
 		              "in the URL, password_env, password_file or "

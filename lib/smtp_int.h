@@ -147,7 +147,7 @@ enum { RM__TLS_NONE, RM__TLS_OPPORTUNISTIC, RM__TLS_REQUIRED };
 
 /* SASL mechanisms, in no particular order. */
 enum { RM__AUTH_PLAIN, RM__AUTH_LOGIN, RM__AUTH_CRAM_MD5, RM__AUTH_XOAUTH2,
-       RM__AUTH_COUNT };
+       RM__AUTH_OAUTHBEARER, RM__AUTH_COUNT };
 
 extern const char *const rm__auth_names[RM__AUTH_COUNT];
 
@@ -164,6 +164,7 @@ typedef struct rm__smtp_cfg {
 	char *user;
 	char *password;
 	char *token;           /* XOAUTH2 access token */
+	int oauth;             /* the token comes from t->oauth at AUTH */
 	int auth_order[RM__AUTH_COUNT];
 	size_t auth_count;     /* 0: the default order */
 	long connect_timeout_ms;
@@ -309,6 +310,18 @@ int rm__smtp_on_auth(rm__smtp *s, const rm__reply *r, rm_error *err);
 int rm__smtp_on_txn(rm__smtp *s, const rm__reply *r, rm_error *err);
 int rm__smtp_send(rm__smtp *s, rm_message *msg, rm_result *result,
                   rm_error *err);
+
+/* smtp_oauth.c: XOAUTH2 and OAUTHBEARER (RFC 7628) */
+int rm__smtp_oauth_mech(int mech);
+/* Puts a current token from the transport's source into cfg.token. */
+int rm__smtp_oauth_prepare(rm__smtp *s, rm_error *err);
+int rm__smtp_oauth_start(rm__smtp *s, rm_error *err);
+/* Answers an error challenge as the mechanism requires. */
+int rm__smtp_oauth_challenge(rm__smtp *s, const char *text, rm_error *err);
+/* After a refused token: 1 if a fresh one is worth one more try. */
+int rm__smtp_oauth_retry(rm__smtp *s);
+/* What the user must do after a 535 from this server, or "". */
+const char *rm__smtp_auth_hint(const rm__smtp *s, int code);
 
 /* smtp_caps.c */
 void rm__smtp_caps_parse(rm__smtp_caps *caps, const rm__reply *ehlo);

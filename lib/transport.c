@@ -21,6 +21,13 @@ static const struct {
 	{ "postmark", &rm__backend_postmark },
 	{ "smtp2go", &rm__backend_smtp2go },
 	{ "ses+smtp", &rm__backend_ses_smtp },
+	{ "gmail", &rm__backend_smtp_preset },
+	{ "gmail+oauth", &rm__backend_smtp_preset },
+	{ "sendgrid+smtp", &rm__backend_smtp_preset },
+	{ "mailgun+smtp", &rm__backend_smtp_preset },
+	{ "postmark+smtp", &rm__backend_smtp_preset },
+	{ "smtp2go+smtp", &rm__backend_smtp_preset },
+	{ "office365+smtp", &rm__backend_smtp_preset },
 };
 
 /* Points t at the backend for scheme; 0 if there is none. */
@@ -66,6 +73,8 @@ static int copy_opts(rm_transport *t, const rm_transport_opts *opts,
 static void free_transport(rm_transport *t)
 {
 	rm__dkim_set_free(t->dkim);
+	rm__oauth_free(t->oauth);
+	rm__rate_free(t->rate);
 	free(t->ca_file);
 	free(t->password);
 	free(t->oauth_token);
@@ -83,11 +92,15 @@ static int open_backend(rm_transport *t, const char *text, rm_error *err)
 		              "scheme", "unknown transport scheme "
 		              "'%s' (known: file, smtp, smtps, "
 		              "sendgrid, mailgun, ses, postmark, "
-		              "smtp2go, ses+smtp)", url.scheme);
+		              "smtp2go, ses+smtp, gmail, gmail+oauth, "
+		              "sendgrid+smtp, mailgun+smtp, postmark+smtp, "
+		              "smtp2go+smtp, office365+smtp)", url.scheme);
 	if (rc == RM_OK)
 		rc = t->backend->open(t, &url, err);
 	if (rc == RM_OK) {
-		rc = rm__url_check_unused(&url, err);
+		rc = rm__rate_url_options(t, &url, err);
+		if (rc == RM_OK)
+			rc = rm__url_check_unused(&url, err);
 		if (rc != RM_OK)
 			t->backend->close(t);
 	}
@@ -149,6 +162,9 @@ int rm__transport_send(rm_transport *t, rm_message *msg, rm_result *r,
 	    rm__result_set_message_id(r, rm_message_message_id(msg)) != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		                "out of memory filling the result");
+	rc = rm__rate_admit(t, r, err);
+	if (rc != RM_OK)
+		return rc;
 	prev = rm__dkim_swap(msg, t->dkim);
 	rc = t->backend->send(t, msg, r, err);
 	rm__dkim_swap(msg, prev);

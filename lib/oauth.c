@@ -1,0 +1,462 @@
+/*
+ * OAuth2 access tokens for XOAUTH2 and OAUTHBEARER (RFC 7628).
+ *
+ * A transport gets its tokens from one source: a caller's callback
+ * (rm_transport_set_token_callback), or a refresh token traded at the
+ * provider's token endpoint (RFC 6749 section 6: POST
+ * grant_type=refresh_token, form-encoded). A fetched token is cached
+ * with its expiry and fetched again a minute before it runs out, or at
+ * once when the server refused it (rm__oauth_mark_stale). Nothing here
+ * logs a token or a secret: only the endpoint, the status and the
+ * provider's error code.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <cjson/cJSON.h>
+#include <curl/curl.h>
+
+#include "internal.h"
+
+/* Refresh this long before the token's expiry (RFC 6749 5.1). */
+#define EXPIRY_MARGIN_MS (60 * 1000)
+/* A token endpoint's answer is a small JSON object. */
+#define BODY_MAX (64 * 1024)
+#define TOKEN_MAX 8192
+
+struct rm__oauth {
+	rm_token_fn fn;          /* the caller's source, or NULL */
+	void *fn_user;
+	char *client_id;
+	char *client_secret;     /* may be NULL (public clients) */
+	char *refresh_token;
+	char *endpoint;
+	char *scope;             /* sent when set (Microsoft wants it) */
+	char *ca_file;
+	long timeout_ms;
+	char *token;             /* the cached access token */
+	long long expires_ms;    /* monotonic; 0: no known expiry */
+	int stale;               /* the server refused the cached token */
+};
+
+static long long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rm__oauth_free(rm__oauth *o)
+{
+	if (o == NULL)
+		return;
+	free(o->client_id);
+	rm__secret_free(&o->client_secret);
+	rm__secret_free(&o->refresh_token);
+	free(o->endpoint);
+	free(o->scope);
+	free(o->ca_file);
+	rm__secret_free(&o->token);
+	free(o);
+}
+
+static int oom(rm_error *err)
+{
+	return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+	                "out of memory setting up OAuth2");
+}
+
+/* The transport's OAuth2 state, made on first use. */
+static rm__oauth *get_oauth(rm_transport *t)
+{
+	if (t->oauth == NULL)
+		t->oauth = calloc(1, sizeof(*t->oauth));
+	return t->oauth;
+}
+
+/* ---------------------------------------------------------------------- */
+/* URL options                                                            */
+/* ---------------------------------------------------------------------- */
+
+static int fail_opt(rm_error *err, const char *name, const char *why)
+{
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
+	                "bad OAuth2 option %s: %s", name, why);
+}
+
+/* https, or plain http to this machine only (test fakes). */
+static int check_endpoint(const char *url, rm_error *err)
+{
+	static const char *const loopback[] = {
+		"http://127.0.0.1:", "http://127.0.0.1/", "http://[::1]:",
+		"http://[::1]/", "http://localhost:", "http://localhost/",
+	};
+	size_t i;
+
+	if (strncmp(url, "https://", 8) == 0)
+		return RM_OK;
+	for (i = 0; i < RM__ARRAY_LEN(loopback); i++) {
+		if (strncmp(url, loopback[i], strlen(loopback[i])) == 0)
+			return RM_OK;
+	}
+	return fail_opt(err, "token_endpoint", "expected an https:// URL "
+	                "(plain http only on loopback)");
+}
+
+static int read_secrets(rm__oauth *o, const rm__url *url, rm_error *err)
+{
+	int rc = rm__url_secret(url, "client_id", NULL, &o->client_id, err);
+
+	if (rc == RM_OK)
+		rc = rm__url_secret(url, "client_secret", NULL,
+		                    &o->client_secret, err);
+	if (rc == RM_OK)
+		rc = rm__url_secret(url, "refresh_token", NULL,
+		                    &o->refresh_token, err);
+	if (rc == RM_ENOMEM)
+		return oom(err);
+	return rc;
+}
+
+/* A refresh token needs a client id; either alone is a mistake. */
+static int check_complete(const rm__oauth *o, rm_error *err)
+{
+	if (o->refresh_token != NULL && o->client_id == NULL)
+		return fail_opt(err, "client_id", "refresh_token needs "
+		                "client_id (and client_secret for confidential "
+		                "clients such as Google's)");
+	if (o->refresh_token == NULL &&
+	    (o->client_id != NULL || o->client_secret != NULL))
+		return fail_opt(err, "refresh_token", "client_id and "
+		                "client_secret need refresh_token");
+	return RM_OK;
+}
+
+static int read_endpoint(rm__oauth *o, const rm__url *url,
+                         const char *default_endpoint, rm_error *err)
+{
+	const char *v = rm__url_option(url, "token_endpoint");
+	const char *t = rm__url_option(url, "token_timeout");
+	long sec = 30;
+
+	if (v != NULL && check_endpoint(v, err) != RM_OK)
+		return RM_EURL;
+	if (t != NULL && rm__parse_long(t, 1, 600, &sec) != RM_OK)
+		return fail_opt(err, "token_timeout", "expected whole "
+		                "seconds, 1 to 600");
+	o->timeout_ms = sec * 1000;
+	o->endpoint = rm__strdup(v != NULL ? v : default_endpoint);
+	return o->endpoint != NULL ? RM_OK : oom(err);
+}
+
+int rm__oauth_url_options(rm_transport *t, const rm__url *url,
+                          const char *default_endpoint, const char *scope,
+                          rm_error *err)
+{
+	rm__oauth *o = get_oauth(t);
+	const char *ca = rm__url_option(url, "ca_file");
+	int rc;
+
+	if (o == NULL)
+		return oom(err);
+	rc = read_secrets(o, url, err);
+	if (rc == RM_OK)
+		rc = check_complete(o, err);
+	if (rc == RM_OK)
+		rc = read_endpoint(o, url, default_endpoint, err);
+	if (rc != RM_OK)
+		return rc;
+	o->scope = rm__strdup(scope);
+	o->ca_file = rm__strdup(ca != NULL ? ca : t->ca_file);
+	if ((scope && !o->scope) || ((ca || t->ca_file) && !o->ca_file))
+		return oom(err);
+	return RM_OK;
+}
+
+/* ---------------------------------------------------------------------- */
+/* The token endpoint                                                     */
+/* ---------------------------------------------------------------------- */
+
+static size_t on_body(char *data, size_t size, size_t n, void *user)
+{
+	rm__buf *b = user;
+
+	return rm__buf_append(b, data, size * n) == RM_OK ? size * n : 0;
+}
+
+/* Appends "&name=value", the value form-encoded. */
+static int add_field(rm__buf *b, CURL *c, const char *name,
+                     const char *value)
+{
+	char *enc;
+	int rc;
+
+	if (value == NULL)
+		return RM_OK;
+	enc = curl_easy_escape(c, value, 0);
+	if (enc == NULL)
+		return RM_ENOMEM;
+	rc = rm__buf_printf(b, "%s%s=%s", b->len > 0 ? "&" : "", name, enc);
+	memset(enc, 0, strlen(enc));
+	curl_free(enc);
+	return rc;
+}
+
+static int form_body(const rm__oauth *o, CURL *c, rm__buf *b)
+{
+	int rc = add_field(b, c, "grant_type", "refresh_token");
+
+	if (rc == RM_OK)
+		rc = add_field(b, c, "client_id", o->client_id);
+	if (rc == RM_OK)
+		rc = add_field(b, c, "client_secret", o->client_secret);
+	if (rc == RM_OK)
+		rc = add_field(b, c, "refresh_token", o->refresh_token);
+	if (rc == RM_OK)
+		rc = add_field(b, c, "scope", o->scope);
+	return rc;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+static void curl_init(void)
+{
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+static void set_options(CURL *c, const rm__oauth *o, const char *body,
+                        rm__buf *resp)
+{
+	curl_easy_setopt(c, CURLOPT_URL, o->endpoint);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "relaymail/" RM_VERSION_STRING);
+	if (o->ca_file != NULL)
+		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
+}
+
+static int fail_transfer(const rm__oauth *o, CURLcode cc, rm_error *err)
+{
+	return rm__fail(err, cc == CURLE_OPERATION_TIMEDOUT ? RM_ETIMEDOUT :
+	                RM_EHTTP, RM_OUTCOME_TRANSIENT, "token_endpoint",
+	                "the OAuth2 token endpoint %s did not answer: %s",
+	                o->endpoint, curl_easy_strerror(cc));
+}
+
+/* POSTs the refresh request; *status and resp get the answer. */
+static int post_refresh(const rm__oauth *o, long *status, rm__buf *resp,
+                        rm_error *err)
+{
+	rm__buf body;
+	CURLcode cc;
+	CURL *c;
+	int rc;
+
+	pthread_once(&curl_once, curl_init);
+	c = curl_easy_init();
+	if (c == NULL)
+		return oom(err);
+	rm__buf_init(&body, BODY_MAX);
+	rc = form_body(o, c, &body);
+	if (rc == RM_OK) {
+		set_options(c, o, body.data, resp);
+		cc = curl_easy_perform(c);
+		if (cc != CURLE_OK)
+			rc = fail_transfer(o, cc, err);
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
+	} else {
+		rc = oom(err);
+	}
+	if (body.data != NULL)
+		memset(body.data, 0, body.len);
+	rm__buf_free(&body);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+static const char *json_str(const cJSON *obj, const char *name)
+{
+	const cJSON *v = cJSON_GetObjectItemCaseSensitive(obj, name);
+
+	return cJSON_IsString(v) ? v->valuestring : NULL;
+}
+
+/*
+ * RFC 6749 section 5.2: 400 with "error". invalid_grant means the
+ * refresh token is dead (revoked, expired, unused too long): trying
+ * again will not help. 5xx and 429 may pass.
+ */
+static int fail_status(const rm__oauth *o, long status, const cJSON *j,
+                       rm_error *err)
+{
+	const char *code = j != NULL ? json_str(j, "error") : NULL;
+	const char *desc = j != NULL ? json_str(j, "error_description") : NULL;
+	int temp = status >= 500 || status == 429 || status == 408;
+	int rc;
+
+	rc = rm__fail(err, temp ? RM_EHTTP : RM_EAUTH,
+	              temp ? RM_OUTCOME_TRANSIENT : RM_OUTCOME_PERM_PROVIDER,
+	              "refresh_token", "the OAuth2 token endpoint %s refused "
+	              "the refresh (HTTP %ld%s%s%s%s)%s", o->endpoint, status,
+	              code ? ", " : "", code ? code : "", desc ? ": " : "",
+	              desc ? desc : "", code != NULL &&
+	              strcmp(code, "invalid_grant") == 0 ? "; the refresh "
+	              "token is revoked or expired: authorise the app again "
+	              "for a new one" : "");
+	if (err != NULL)
+		err->http_status = (int)status;
+	return rc;
+}
+
+static int fail_answer(const rm__oauth *o, const char *why, rm_error *err)
+{
+	return rm__fail(err, RM_EPROTOCOL, RM_OUTCOME_TRANSIENT,
+	                "token_endpoint", "the OAuth2 token endpoint %s "
+	                "answered without %s", o->endpoint, why);
+}
+
+/* Keeps the token and its expiry from a 200 answer. */
+static int take_token(rm__oauth *o, const cJSON *j, rm_error *err)
+{
+	const char *tok = j != NULL ? json_str(j, "access_token") : NULL;
+	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
+	char *copy;
+
+	if (tok == NULL || tok[0] == '\0' || strlen(tok) > TOKEN_MAX)
+		return fail_answer(o, "an access_token", err);
+	if (rm__has_crlf_nul(tok, strlen(tok)))
+		return fail_answer(o, "a usable access_token", err);
+	copy = rm__strdup(tok);
+	if (copy == NULL)
+		return oom(err);
+	rm__secret_free(&o->token);
+	o->token = copy;
+	o->stale = 0;
+	o->expires_ms = 0;
+	if (cJSON_IsNumber(exp) && exp->valuedouble > 0)
+		o->expires_ms = now_ms() + (long long)exp->valuedouble * 1000;
+	return RM_OK;
+}
+
+static int refresh(rm__oauth *o, const rm__log *log, rm_error *err)
+{
+	rm__buf resp;
+	cJSON *j;
+	long status = 0;
+	int rc;
+
+	rm__logf(log, RM_LOG_INFO, "fetching an OAuth2 access token from %s",
+	         o->endpoint);
+	rm__buf_init(&resp, BODY_MAX);
+	rc = post_refresh(o, &status, &resp, err);
+	j = rc == RM_OK ? cJSON_ParseWithLength(resp.data != NULL ?
+	                  resp.data : "", resp.len) : NULL;
+	if (rc == RM_OK && status != 200)
+		rc = fail_status(o, status, j, err);
+	else if (rc == RM_OK)
+		rc = take_token(o, j, err);
+	cJSON_Delete(j);
+	if (resp.data != NULL)
+		memset(resp.data, 0, resp.len);
+	rm__buf_free(&resp);
+	if (rc == RM_OK)
+		rm__logf(log, RM_LOG_INFO, "got an OAuth2 access token "
+		         "(valid %llds)", o->expires_ms > 0 ?
+		         (o->expires_ms - now_ms()) / 1000 : -1LL);
+	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Handing out tokens                                                     */
+/* ---------------------------------------------------------------------- */
+
+static int from_callback(rm__oauth *o, char **out, rm_error *err)
+{
+	char buf[TOKEN_MAX + 1];
+	int refresh = o->stale;
+
+	memset(buf, 0, sizeof(buf));
+	o->stale = 0;
+	if (o->fn(refresh, buf, sizeof(buf), o->fn_user) != 0 ||
+	    buf[0] == '\0' || memchr(buf, '\0', sizeof(buf)) == NULL)
+		return rm__fail(err, RM_ECALLBACK, RM_OUTCOME_PERM_PROVIDER,
+		                "token", "the token callback gave no access "
+		                "token");
+	*out = rm__strdup(buf);
+	memset(buf, 0, sizeof(buf));
+	return *out != NULL ? RM_OK : oom(err);
+}
+
+static int usable(const rm__oauth *o)
+{
+	return o->token != NULL && !o->stale &&
+	       (o->expires_ms == 0 ||
+	        now_ms() + EXPIRY_MARGIN_MS < o->expires_ms);
+}
+
+int rm__oauth_token(rm_transport *t, char **out, rm_error *err)
+{
+	rm__oauth *o = t->oauth;
+	int rc = RM_OK;
+
+	*out = NULL;
+	if (o == NULL)
+		return RM_OK;
+	if (o->fn != NULL)
+		return from_callback(o, out, err);
+	if (o->refresh_token == NULL)
+		return RM_OK;
+	if (!usable(o))
+		rc = refresh(o, &t->log, err);
+	if (rc != RM_OK)
+		return rc;
+	*out = rm__strdup(o->token);
+	return *out != NULL ? RM_OK : oom(err);
+}
+
+int rm__oauth_mark_stale(rm_transport *t)
+{
+	rm__oauth *o = t->oauth;
+
+	if (o == NULL || (o->fn == NULL && o->refresh_token == NULL))
+		return 0;
+	o->stale = 1;
+	return 1;
+}
+
+int rm__oauth_has_source(const rm_transport *t)
+{
+	return t->oauth != NULL &&
+	       (t->oauth->fn != NULL || t->oauth->refresh_token != NULL);
+}
+
+int rm_transport_set_token_callback(rm_transport *t, rm_token_fn fn,
+                                    void *user, rm_error *err)
+{
+	rm__oauth *o;
+
+	rm__error_clear(err);
+	if (t == NULL)
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "transport",
+		                "transport must not be NULL");
+	if (t->backend == &rm__backend_route)
+		return rm__fail(err, RM_EUNSUPPORTED, RM_OUTCOME_NONE,
+		                "transport", "a composite has no token of its "
+		                "own: set the callback on the URLs inside");
+	o = get_oauth(t);
+	if (o == NULL)
+		return oom(err);
+	o->fn = fn;
+	o->fn_user = user;
+	o->stale = 0;
+	return RM_OK;
+}
