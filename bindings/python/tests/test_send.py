@@ -170,3 +170,25 @@ def test_check(sink):
         info = t.check()
     assert "PIPELINING" in info.extensions
     assert info.tls == "none"
+
+
+def test_one_transport_per_thread(sink):
+    errors = []
+
+    def worker(n):
+        try:
+            with Transport.from_url(sink.url) as t:
+                for i in range(2):
+                    t.send(simple(subject="thread %d #%d" % (n, i)))
+        except Exception as exc:   # reported below, in the main thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(60)
+    assert errors == []
+    subjects = sorted(sink.received(n)[0]["Subject"] for n in range(1, 7))
+    assert subjects == sorted("thread %d #%d" % (n, i)
+                              for n in range(3) for i in range(2))
