@@ -15,7 +15,7 @@ build_pkgs="build-essential clang pkg-config libcurl4-openssl-dev
 	libmbedtls-dev libcjson-dev libidn2-dev libsodium-dev"
 test_pkgs="libcmocka-dev python3 python3-botocore openssl postfix dovecot-core
 	valgrind ca-certificates python3-dkim python3-pytest cmake
-	libclang-rt-14-dev"
+	libclang-rt-14-dev python3-venv python3-pip python3-setuptools man-db"
 # make bench: the peers it measures against (Postfix's smtp-source and
 # smtp-sink, msmtp, curl, GMime 3 for bench/gmime_build.c, OpenSSL for
 # bench/tls_sink.c) and GNU time.
