@@ -706,10 +706,15 @@ def write_report(workloads, started, took):
         "are what count. The harness reports; it asserts no time." % RUNS,
         "",
         "Timing: programs that can (relaymail's bench programs, smtplib, "
-        "nodemailer, GMime, Python email, spawn) report their own elapsed "
+        "nodemailer, @sendgrid/mail, spawn) report their own elapsed "
         "time around the work, interpreter start-up excluded; smtp-source "
         "and curl are timed from outside, process start included (about "
-        "1 ms of a run of a second or more).",
+        "1 ms of a run of a second or more). The building and encoding "
+        "workloads, which do no I/O, are timed by the process's CPU clock "
+        "(CLOCK_PROCESS_CPUTIME_ID, Python's process_time()), so that "
+        "other load on a shared machine does not count against either "
+        "side; the network workloads cannot be, since the server's work "
+        "and the waits are part of them.",
         "",
         "## Summary",
         "",
