@@ -156,7 +156,8 @@ int rm__conn_open(rm__conn *c, const char *host, int port, long timeout_ms,
 		                tried == 1 ? "" : "es", strerror(last));
 	rm__conn_init(c);
 	c->fd = fd;
-	snprintf(c->where, sizeof(c->where), "%s:%d", host, port);
+	snprintf(c->where, sizeof(c->where), strchr(host, ':') != NULL ?
+	         "[%s]:%d" : "%s:%d", host, port);
 	return RM_OK;
 }
 
