@@ -478,7 +478,10 @@ static int missing_fields(const rm_message *msg, rm__buf *b)
 			when = msg->date;
 			off = msg->date_offset;
 		} else if (!msg->reproducible) {
-			when = time(NULL);
+			/* The time the send began, so that measuring and
+			 * sending write the same Date. */
+			when = msg->prepared_at != 0 ? msg->prepared_at :
+			       time(NULL);
 			if (localtime_r(&when, &tm) != NULL)
 				off = (int)(tm.tm_gmtoff / 60);
 		}

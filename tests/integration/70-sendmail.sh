@@ -250,4 +250,28 @@ RELAYMAIL_URL=$small check_status "-oeq: quiet, same exit status" 69 \
 	"$sm" -oeq -t <<<"$big"
 check_grep "-oeq: nothing on stderr" '^$' "$last_output"
 
+# DKIM from the URL options signs the message as it is sent (Bcc gone).
+openssl genrsa -out "$work/dkim.pem" 2048 2>/dev/null
+mkdir -p "$work/signed"
+dkim_url="file://$work/signed?dkim_key=$work/dkim.pem"
+dkim_url+="&dkim_selector=s1&dkim_domain=example.com"
+signed=$'From: a@example.com\nTo: b@example.org\nBcc: c@example.net\n'
+signed+=$'Subject: signed\n\nbody\n.dot'
+RELAYMAIL_URL=$dkim_url check_status "dkim: a signed raw message is written" \
+	0 "$sm" -t <<<"$signed"
+check "dkim: the signature verifies (python3-dkim)" \
+	"$py" - "$work/signed" "$bin/relaymail-send" "$work/dkim.pem" <<'PY'
+import dkim, glob, subprocess, sys
+out = subprocess.run([sys.argv[2], "--dkim-dns-record", "--dkim-key",
+                      sys.argv[3], "--dkim-selector", "s1", "--dkim-domain",
+                      "example.com"], capture_output=True, text=True,
+                     check=True).stdout
+txt = "".join(out.split("IN TXT", 1)[1].replace('"', "").split())
+files = glob.glob(sys.argv[1] + "/*.eml")
+assert len(files) == 1, files
+msg = open(files[0], "rb").read()
+assert b"c@example.net" not in msg
+assert dkim.verify(msg, dnsfunc=lambda name, timeout=5: txt.encode())
+PY
+
 it_finish
