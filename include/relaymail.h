@@ -341,8 +341,10 @@ RM_EXTERN void rm_free(void *ptr);
  * On such a message rm_message_add_to, _add_cc and _add_bcc change only
  * the envelope, as do rm_message_clear_recipients and
  * rm_message_set_envelope_from; the other setters do not change the
- * bytes. Fails with RM_EINVAL when an address field does not parse,
- * naming it ("from", "to", ...). *out is freed with rm_message_free.
+ * bytes. Transports that take JSON fields (sendgrid, postmark) refuse
+ * raw messages with RM_EUNSUPPORTED. Fails with RM_EINVAL when an
+ * address field does not parse, naming it ("from", "to", ...). *out is
+ * freed with rm_message_free.
  */
 RM_EXTERN int rm_message_new_raw(rm_message **out, const void *data,
                                  size_t len, rm_error *err);
