@@ -937,6 +937,94 @@ static void dialogue__tls_bytes_instead_of_greeting(void **state)
 	st_free(&x);
 }
 
+/* The message leaves in 64 KB blocks, not a write per line. */
+static void dialogue__body_in_few_large_writes(void **state)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_PIPE), FS_C(3), FS_S(OK3), FS_BODY, FS_S(QUEUED),
+		BYE
+	};
+	size_t i, n = 0, len;
+	char *text = malloc(400 * 1024);
+	uint64_t before;
+	st_run x;
+
+	(void)state;
+	assert_non_null(text);
+	for (i = 0; n + 80 < 400 * 1024; i++)
+		n += (size_t)snprintf(text + n, 400 * 1024 - n, "%s line %zu "
+		                      "of a long message body\r\n",
+		                      i % 7 ? "a" : ".", i);
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), 0);
+	before = impl(&x)->conn.writes;
+	assert_int_equal(st_send(&x, st_message("b@example.net", text)), 0);
+	fake_smtp_data(x.fs, 0, &len);
+	/* One write for the commands, then one per 64 KB block. */
+	assert_true(impl(&x)->conn.writes - before <=
+	            2 + len / (64 * 1024) + 1);
+	st_close(&x);
+	expect_data_is_message(&x, 0, "b@example.net", text);
+	free(text);
+	st_free(&x);
+}
+
+static void expect_policy(const char *url, int policy, int port,
+                          int loopback)
+{
+	rm_transport *t;
+	rm__smtp *s;
+
+	assert_int_equal(rm_transport_open(&t, url, NULL, NULL), 0);
+	s = ((struct rm_transport *)t)->impl;
+	assert_int_equal(s->cfg.tls_policy, policy);
+	assert_int_equal(s->cfg.port, port);
+	assert_int_equal(s->cfg.loopback, loopback);
+	rm_transport_close(t);
+}
+
+static void dialogue__tls_policy_defaults(void **state)
+{
+	(void)state;
+	expect_policy("smtp://smtp.example.com", RM__TLS_REQUIRED, 25, 0);
+	expect_policy("smtp://smtp.example.com:587", RM__TLS_REQUIRED, 587,
+	              0);
+	expect_policy("smtps://smtp.example.com", RM__TLS_REQUIRED, 465, 0);
+	expect_policy("smtp://localhost", RM__TLS_OPPORTUNISTIC, 25, 1);
+	expect_policy("smtp://127.0.0.2:2525", RM__TLS_OPPORTUNISTIC, 2525,
+	              1);
+	expect_policy("smtp://[::1]", RM__TLS_OPPORTUNISTIC, 25, 1);
+	expect_policy("smtp://smtp.example.com?connect_to=127.0.0.1",
+	              RM__TLS_OPPORTUNISTIC, 25, 1);
+	expect_policy("smtp://localhost?tls=required", RM__TLS_REQUIRED, 25,
+	              1);
+	expect_policy("smtp://smtp.example.com?tls=none", RM__TLS_NONE, 25,
+	              0);
+}
+
+/* Off this machine, credentials never go out without TLS. The v4-mapped
+ * form reaches 127.0.0.1 but does not count as loopback. */
+static void dialogue__no_cleartext_auth_off_loopback(void **state)
+{
+	static const fs_step script[] = { HELLO(EHLO_AUTH), BYE };
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open_url(&x, script, NULL, "smtp://user:secret@"
+	                 "[::ffff:127.0.0.1]:{port}?ehlo=client.example&"
+	                 "tls=opportunistic"), 0);
+	x.rc = rm_transport_check(x.t, NULL, &x.err);
+	if (x.rc == RM_ECONNECT) {
+		st_free(&x);
+		skip();
+	}
+	assert_int_equal(x.rc, RM_ENOTLS);
+	assert_non_null(strstr(x.err.message, "clear text"));
+	st_close(&x);
+	expect_transcript(&x, "EHLO client.example\r\nQUIT\r\n");
+	st_free(&x);
+}
+
 /* The server hangs up after step `at`; what does the client report? */
 static void hangup_at(const fs_step *script, int code, rm_outcome outcome)
 {
@@ -1186,6 +1274,9 @@ int main(void)
 		cmocka_unit_test(dialogue__kept_connection_closed_reconnects),
 		cmocka_unit_test(dialogue__kept_connection_421_reconnects),
 		cmocka_unit_test(dialogue__tls_bytes_instead_of_greeting),
+		cmocka_unit_test(dialogue__body_in_few_large_writes),
+		cmocka_unit_test(dialogue__tls_policy_defaults),
+		cmocka_unit_test(dialogue__no_cleartext_auth_off_loopback),
 		cmocka_unit_test(dialogue__disconnect_at_each_step),
 		cmocka_unit_test(dialogue__slow_replies),
 		cmocka_unit_test(dialogue__reply_timeout),
