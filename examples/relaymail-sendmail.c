@@ -161,6 +161,24 @@ static int apply_b(options *o, const char *arg)
 	return usage("unsupported mode", arg);
 }
 
+/* Flags that may come together, as getopt allows: "-ti" is "-t -i". */
+static int apply_flags(options *o, const char *arg)
+{
+	const char *c;
+
+	for (c = arg + 1; *c != '\0'; c++) {
+		if (*c == 't')
+			o->extract = 1;
+		else if (*c == 'i')
+			o->dot_ends = 0;
+		else if (*c == 'v')
+			o->verbose = 1;
+		else
+			return usage("unknown option", arg);
+	}
+	return 0;
+}
+
 /* Options that take a value relaymail has no use for (-B, -N, -R, -V,
  * -L, -X, -h) are accepted so that callers written for sendmail work. */
 static int apply_opt(options *o, int argc, char **argv, int *i)
@@ -168,9 +186,7 @@ static int apply_opt(options *o, int argc, char **argv, int *i)
 	const char *arg = argv[*i], *ignored;
 
 	switch (arg[1]) {
-	case 't': o->extract = 1; return 0;
-	case 'i': o->dot_ends = 0; return 0;
-	case 'v': o->verbose = 1; return 0;
+	case 't': case 'i': case 'v': return apply_flags(o, arg);
 	case 'q': o->queue_run = 1; return 0;
 	case 'f': case 'r': return value_of(argc, argv, i, &o->sender);
 	case 'F': return value_of(argc, argv, i, &o->fullname);

@@ -78,6 +78,9 @@ check "-oi: the dot line and what follows arrived" pyq "$eml" - \
 	'body == "line one\n.\nnot read\n"'
 sends "-i: same as -oi" -i -t <<<"$msg1"
 check "-i: the dot line arrived" pyq "$eml" - '"not read" in body'
+sends "-ti: flags may come together" -ti <<<"$msg1"
+check "-ti: -t and -i both apply" pyq "$eml" "$env" '"not read" in body' \
+	'len(e["rcpt_to"]) == 4'
 
 sends "arguments: recipients without -t" -f bounce@example.com x@example.com 'Y <y@example.com>' \
 	<<<"$msg1"
