@@ -192,3 +192,21 @@ def test_one_transport_per_thread(sink):
     subjects = sorted(sink.received(n)[0]["Subject"] for n in range(1, 7))
     assert subjects == sorted("thread %d #%d" % (n, i)
                               for n in range(3) for i in range(2))
+
+
+def test_failover_attempts(sink, closed_port):
+    url = "failover(smtp://127.0.0.1:%d %s)" % (closed_port, sink.url)
+    with Transport.from_url(url) as t:
+        assert t.name == "failover"
+        result = t.send(simple())
+    assert result.delivered
+    assert [a.outcome for a in result.attempts] == ["transient",
+                                                    "delivered"]
+    assert str(closed_port) in result.attempts[0].transport
+    assert result.attempts[1].reply_code == 250
+    assert sink.received(1)[0]["Subject"] == "Grüße über SMTP"
+
+
+def test_mask_url():
+    masked = relaymail.mask_url("smtp://me:s3cret@relay.example.com:587")
+    assert "s3cret" not in masked and "relay.example.com" in masked

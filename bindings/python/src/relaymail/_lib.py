@@ -67,6 +67,22 @@ class rm_recipient_status(ctypes.Structure):
     ]
 
 
+class rm_attempt(ctypes.Structure):
+    _fields_ = [
+        ("transport", ctypes.c_char_p),
+        ("outcome", ctypes.c_int),
+        ("status", ctypes.c_int),
+        ("reply_code", ctypes.c_int),
+        ("enhanced_status", ctypes.c_char_p),
+        ("http_status", ctypes.c_int),
+        ("text", ctypes.c_char_p),
+        ("recipients", ctypes.c_size_t),
+        ("latency_ms", ctypes.c_longlong),
+        ("wait_ms_before", ctypes.c_longlong),
+        ("retry_after_ms", ctypes.c_longlong),
+    ]
+
+
 class rm_check_info(ctypes.Structure):
     _fields_ = [
         ("greeting", ctypes.c_char * 256),
@@ -185,6 +201,11 @@ _declare("rm_result_recipient_count", SIZE, P)
 _declare("rm_result_recipient", INT, P, SIZE,
          ctypes.POINTER(rm_recipient_status))
 _declare("rm_result_rejected_count", SIZE, P)
+HAVE_ATTEMPTS = _declare_optional("rm_result_attempt_count", SIZE, P)
+_declare_optional("rm_result_attempt", INT, P, SIZE,
+                  ctypes.POINTER(rm_attempt))
+HAVE_URL_MASK = _declare_optional("rm_url_mask", INT, STR,
+                                  ctypes.POINTER(ctypes.c_void_p), ERR)
 
 _declare("rm_transport_open", INT, ctypes.POINTER(P), STR,
          ctypes.POINTER(rm_transport_opts), ERR)

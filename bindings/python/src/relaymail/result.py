@@ -21,6 +21,24 @@ class RecipientStatus:
 
 
 @dataclass(frozen=True)
+class Attempt:
+    """One try behind a send: one for a plain transport, one per try on
+    each wrapped transport for retry(), failover() and the like."""
+
+    transport: str        # "#name" from the URL, or its masked URL
+    outcome: str
+    status: int           # 0 or the negative RM_E* code of the try
+    reply_code: int = 0
+    enhanced_status: str = ""
+    http_status: int = 0
+    text: str = ""
+    recipients: int = 0
+    latency: float = 0.0       # seconds
+    wait_before: float = 0.0   # seconds waited before the try
+    retry_after: float = 0.0   # seconds the server asked to wait
+
+
+@dataclass(frozen=True)
 class Result:
     """The answer to a send, filled whatever happened.
 
@@ -42,6 +60,7 @@ class Result:
     transport: str = ""
     retry_after: float = 0.0
     recipients: List[RecipientStatus] = field(default_factory=list)
+    attempts: List[Attempt] = field(default_factory=list)
 
     @property
     def delivered(self) -> bool:
@@ -71,6 +90,22 @@ def _recipients(handle: int) -> List[RecipientStatus]:
     return out
 
 
+def _attempts(handle: int) -> List[Attempt]:
+    out: List[Attempt] = []
+    if not _lib.HAVE_ATTEMPTS:
+        return out
+    a = _lib.rm_attempt()
+    for i in range(_lib.lib.rm_result_attempt_count(handle)):
+        if _lib.lib.rm_result_attempt(handle, i, ctypes.byref(a)) != 0:
+            continue
+        out.append(Attempt(
+            _lib.text(a.transport), _outcome(a.outcome), a.status,
+            a.reply_code, _lib.text(a.enhanced_status), a.http_status,
+            _lib.text(a.text), a.recipients, a.latency_ms / 1000.0,
+            a.wait_ms_before / 1000.0, a.retry_after_ms / 1000.0))
+    return out
+
+
 def from_handle(handle: int) -> Result:
     """Copies a C rm_result into a Result (the handle stays the caller's)."""
     lib = _lib.lib
@@ -85,4 +120,5 @@ def from_handle(handle: int) -> Result:
         transport=_lib.text(lib.rm_result_transport(handle)),
         retry_after=lib.rm_result_retry_after_ms(handle) / 1000.0,
         recipients=_recipients(handle),
+        attempts=_attempts(handle),
     )
