@@ -298,14 +298,16 @@ static int word_needs_encoding(const char *w, size_t len, size_t long_word)
 }
 
 /* The end of a run of words that all need encoding, starting at the
- * word [start, end): the white space between them joins the run. */
+ * word [start, end): the white space between them joins the run, and so
+ * does a word after white space too long to fold (see rm__fold_text). */
 static size_t run_end(const char *s, size_t len, size_t end,
                       size_t long_word)
 {
 	for (;;) {
 		size_t w = span_wsp(s, len, end), e = span_word(s, len, w);
 
-		if (e == w || !word_needs_encoding(s + w, e - w, long_word))
+		if (e == w || (!word_needs_encoding(s + w, e - w, long_word) &&
+		               w - end <= EW_MAX))
 			return end;
 		end = e;
 	}
@@ -324,7 +326,10 @@ int rm__fold_text(rm__fold *f, const char *text, size_t len,
 
 		if (start == end)
 			break;
-		if (word_needs_encoding(text + start, end - start, long_word)) {
+		/* White space folds at most once (RFC 5322 3.2.2 FWS), so a
+		 * run too long for a line goes inside encoded-words. */
+		if (word_needs_encoding(text + start, end - start, long_word) ||
+		    (!first && start - i > EW_MAX)) {
 			/* One separator stays outside; extra white space
 			 * goes into the word so decoding keeps it (RFC 2047
 			 * 6.2). */
@@ -423,7 +428,8 @@ static int quote_string(rm__buf *q, const char *s, size_t len)
 	return rc;
 }
 
-/* 1 if some word of s is longer than max. */
+/* 1 if some word of s, or some run of white space, is longer than max
+ * (white space folds at most once, RFC 5322 3.2.2). */
 static int has_long_word(const char *s, size_t len, size_t max)
 {
 	size_t i = 0;
@@ -431,7 +437,7 @@ static int has_long_word(const char *s, size_t len, size_t max)
 	while (i < len) {
 		size_t w = span_wsp(s, len, i), e = span_word(s, len, w);
 
-		if (e - w > max)
+		if (e - w > max || w - i > max)
 			return 1;
 		i = e;
 	}

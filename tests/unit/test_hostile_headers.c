@@ -367,6 +367,45 @@ static void hostile__very_long_values(void **state)
 	free(crlf);
 }
 
+static size_t longest_line(const char *s)
+{
+	size_t longest = 0;
+
+	while (*s != '\0') {
+		size_t n = strcspn(s, "\r");
+
+		longest = n > longest ? n : longest;
+		s += n;
+		s += strspn(s, "\r\n");
+	}
+	return longest;
+}
+
+/* Found by the header fuzz target: white space folds at most once, so a
+ * run longer than a line must not be written as one (RFC 5322 2.1.1,
+ * 3.2.2); it goes inside encoded-words. */
+static void hostile__long_white_space_runs(void **state)
+{
+	char *run = malloc(3003), *out;
+	rm_message *m = base_message();
+
+	(void)state;
+	run[0] = 'a';
+	memset(run + 1, ' ', 3000);
+	memcpy(run + 3001, "b", 2);
+	assert_int_equal(rm_message_set_subject(m, run, NULL), RM_OK);
+	memset(run, '\t', 3000);
+	run[3000] = '\0';
+	assert_int_equal(rm_message_set_from(m, "a@example.com", run, NULL),
+	                 RM_OK);
+	assert_int_equal(rm_message_write_mem(m, &out, NULL, NULL), RM_OK);
+	assert_true(longest_line(out) <= 998);
+	msg_check(out, strlen(out), NULL);
+	rm_free(out);
+	rm_message_free(m);
+	free(run);
+}
+
 /* A value with a NUL: the C API sees only what comes before it, so
  * nothing after the NUL can reach the message. */
 static void hostile__nul_truncates(void **state)
@@ -458,6 +497,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(hostile__payloads_in_every_field),
 		cmocka_unit_test(hostile__very_long_values),
+		cmocka_unit_test(hostile__long_white_space_runs),
 		cmocka_unit_test(hostile__nul_truncates),
 		cmocka_unit_test(hostile__encoded_breaks_stay_literal),
 		cmocka_unit_test(hostile__url_parts),
