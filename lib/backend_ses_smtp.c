@@ -5,7 +5,8 @@
  * The SMTP user name is the access key id and the password is derived
  * from the secret key for the region (rm_ses_smtp_password); the host is
  * email-smtp.REGION.amazonaws.com, port 587 with STARTTLS unless another
- * is given. Everything else is the SMTP backend, with its options. The
+ * is given (465: implicit TLS), or the server endpoint= names.
+ * Everything else is the SMTP backend, with its options. The
  * credentials may also come from AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY
  * and AWS_REGION, never from temporary (session) credentials, which SES
  * SMTP does not accept.
@@ -54,8 +55,8 @@ static int credentials(const rm__url *url, const rm_transport *t,
 static int ses_smtp_open(rm_transport *t, const rm__url *url, rm_error *err)
 {
 	char password[RM_SES_SMTP_PASSWORD_SIZE], host[128];
-	char scheme[] = "smtp";
 	const char *access, *secret, *region;
+	rm__smtp_target target;
 	rm__url smtp;
 	int rc;
 
@@ -66,11 +67,16 @@ static int ses_smtp_open(rm_transport *t, const rm__url *url, rm_error *err)
 	if (rc != RM_OK)
 		return rc;
 	snprintf(host, sizeof(host), "email-smtp.%s.amazonaws.com", region);
+	/* endpoint= may replace the server (smtp_preset.c). */
+	rc = rm__smtp_endpoint(url, host, url->port != 0 ? url->port :
+	                       SES_SMTP_PORT, &target, err);
+	if (rc != RM_OK)
+		return rc;
 	/* The same options array: the front door sees which were used. */
 	smtp = *url;
-	smtp.scheme = scheme;
-	smtp.host = host;
-	smtp.port = url->port != 0 ? url->port : SES_SMTP_PORT;
+	smtp.scheme = target.scheme;
+	smtp.host = target.host;
+	smtp.port = target.port;
 	smtp.user = (char *)access;
 	smtp.password = password;
 	rc = rm__backend_smtp.open(t, &smtp, err);

@@ -229,7 +229,7 @@ static int fail_auth(rm__smtp *s, const rm__reply *r, rm_error *err)
 	char what[400];
 
 	snprintf(what, sizeof(what), "authentication as %s with %s %s%s%s%s",
-	         s->cfg.user, rm__auth_names[s->auth_mech],
+	         rm__smtp_user_shown(s), rm__auth_names[s->auth_mech],
 	         s->state == RM__SMTP_AUTH_CANCEL ? "was cancelled (the "
 	         "server asked for more than the mechanism needs)" :
 	         "was refused", s->auth_detail[0] ? "; reason: " : "",
@@ -245,7 +245,7 @@ int rm__smtp_on_auth(rm__smtp *s, const rm__reply *r, rm_error *err)
 {
 	if (r->code == 235 && s->state != RM__SMTP_AUTH_CANCEL) {
 		rm__logf(&s->t->log, RM_LOG_INFO, "authenticated to %s as "
-		         "%s with %s", s->conn.where, s->cfg.user,
+		         "%s with %s", s->conn.where, rm__smtp_user_shown(s),
 		         rm__auth_names[s->auth_mech]);
 		rm__smtp_set_state(s, RM__SMTP_IDLE);
 		return RM_OK;

@@ -165,6 +165,7 @@ typedef struct rm__smtp_cfg {
 	char *password;
 	char *token;           /* XOAUTH2 access token */
 	int oauth;             /* the token comes from t->oauth at AUTH */
+	int user_secret;       /* the user name is a credential (Postmark) */
 	int auth_order[RM__AUTH_COUNT];
 	size_t auth_count;     /* 0: the default order */
 	long connect_timeout_ms;
@@ -320,6 +321,8 @@ int rm__smtp_oauth_start(rm__smtp *s, rm_error *err);
 int rm__smtp_oauth_challenge(rm__smtp *s, const char *text, rm_error *err);
 /* After a refused token: 1 if a fresh one is worth one more try. */
 int rm__smtp_oauth_retry(rm__smtp *s);
+/* The user name as logs and messages show it. */
+const char *rm__smtp_user_shown(const rm__smtp *s);
 /* What the user must do after a 535 from this server, or "". */
 const char *rm__smtp_auth_hint(const rm__smtp *s, int code);
 

@@ -43,7 +43,7 @@ int rm__smtp_oauth_prepare(rm__smtp *s, rm_error *err)
 		                "refresh_token= with client_id= and "
 		                "client_secret=, token=, token_env=, or a "
 		                "callback (rm_transport_set_token_callback)",
-		                s->cfg.user);
+		                rm__smtp_user_shown(s));
 	return RM_OK;
 }
 
@@ -154,6 +154,11 @@ int rm__smtp_oauth_retry(rm__smtp *s)
 	         s->conn.where : s->cfg.host, s->auth_detail[0] ? ": " : "",
 	         s->auth_detail);
 	return 1;
+}
+
+const char *rm__smtp_user_shown(const rm__smtp *s)
+{
+	return s->cfg.user_secret ? "<redacted>" : s->cfg.user;
 }
 
 static int is_gmail(const rm__smtp *s)

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "internal.h"
+#include "smtp_int.h"
 
 enum {
 	USER_GIVEN,      /* USER:PASSWORD as given */
@@ -261,7 +261,11 @@ static int preset_open(rm_transport *t, const rm__url *url, rm_error *err)
 	smtp.host = target.host;
 	smtp.port = target.port;
 	smtp.path = NULL;
-	return rm__backend_smtp.open(t, &smtp, err);
+	rc = rm__backend_smtp.open(t, &smtp, err);
+	/* Postmark's server token is both user name and password. */
+	if (rc == RM_OK && smtp.user == smtp.password)
+		((rm__smtp *)t->impl)->cfg.user_secret = 1;
+	return rc;
 }
 
 static int preset_send(rm_transport *t, rm_message *msg, rm_result *r,
