@@ -82,11 +82,19 @@ int rm__route_is_composite(const char *text)
 	return kind_at(p, strlen(p), &kind) > 0;
 }
 
-/* A syntax error; what is the text at fault. */
+/* A syntax error; what is the text at fault, shown with its secrets
+ * masked (rm_url_mask). */
 static int fail_syntax(rm_error *err, const char *why, const char *what)
 {
-	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
-	                "bad composite URL: %s: '%s'", why, what);
+	char *masked = NULL;
+	int rc;
+
+	rm_url_mask(what, &masked, NULL);
+	rc = rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+	              "bad composite URL: %s: '%s'", why,
+	              masked != NULL ? masked : "(URL not shown)");
+	free(masked);
+	return rc;
 }
 
 /* The ")" closing the "(" just before p, or NULL. */
@@ -465,17 +473,26 @@ static int open_child(rm__route *r, const char *url, char *name,
 static int check_parens(const rm__route *r, const token *tok, rm_error *err)
 {
 	rm__route_kind kind;
+	char *text, *masked = NULL;
+	int rc;
 
 	if (memchr(tok->p, '(', tok->len) == NULL &&
 	    memchr(tok->p, ')', tok->len) == NULL)
 		return RM_OK;
 	if (kind_at(tok->p, tok->len, &kind) > 0)
 		return RM_OK;
-	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
-	                "%s() transport %zu: a URL inside a composite may "
-	                "hold parentheses only percent-encoded (%%28, %%29): "
-	                "'%.*s'", rm__route_kind_name(r->kind),
-	                r->child_count + 1, (int)tok->len, tok->p);
+	text = rm__strndup(tok->p, tok->len);
+	if (text != NULL)
+		rm_url_mask(text, &masked, NULL);
+	rc = rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+	              "%s() transport %zu: a URL inside a composite may "
+	              "hold parentheses only percent-encoded (%%28, %%29): "
+	              "'%s'", rm__route_kind_name(r->kind),
+	              r->child_count + 1, masked != NULL ? masked :
+	              "(URL not shown)");
+	free(text);
+	free(masked);
+	return rc;
 }
 
 static int add_child(rm__route *r, token tok, const rm_transport_opts *opts,
