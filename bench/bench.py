@@ -573,6 +573,8 @@ def versions():
     return [
         ("relaymail", sh(os.path.join(BIN, "relaymail-send") +
                          " --version")),
+        ("relaymail commit", os.environ.get("BENCH_COMMIT") or
+         sh("git -C '%s' describe --always --dirty 2>/dev/null" % TOP)),
         ("compiler", sh("cc --version")),
         ("mbedTLS", sh("dpkg-query -W -f '${Version}' libmbedtls-dev")),
         ("Postfix (smtp-source, smtp-sink)", sh("postconf -d mail_version")),
