@@ -10,8 +10,8 @@ mode in DIR/mode, read at each request (default "ok"):
 
   ok            200, a new access token "ya29.valid-N", expires_in 3600
   ok:SECONDS    the same with expires_in SECONDS
-  stale-first   the first token is "ya29.revoked-1" (the SMTP fake
-                refuses it), the later ones valid
+  stale-first   the next token is "ya29.revoked-N" (the SMTP fake
+                refuses it); then the mode becomes ok
   stale-always  every token is revoked
   invalid_grant 400 {"error":"invalid_grant",...}
   5xx           503
@@ -81,8 +81,9 @@ class Handler(BaseHTTPRequestHandler):
         return None, None
 
     def issue(self, n, mode):
-        revoked = mode == "stale-always" or (mode == "stale-first" and
-                                             n == 1)
+        revoked = mode in ("stale-always", "stale-first")
+        if mode == "stale-first":
+            write(os.path.join(self.server.dir, "mode"), "ok\n")
         token = "ya29.%s-%d" % ("revoked" if revoked else "valid", n)
         if not revoked:
             with open(os.path.join(self.server.dir, "valid"), "a") as f:
