@@ -17,23 +17,30 @@
 int rm__http_base_open(rm__http_keyed *b, rm_transport *t, const rm__url *url,
                        const char *default_base, rm_error *err)
 {
-	const char *key = url->user != NULL && url->user[0] != '\0'
-	                  ? url->user : t->password;
+	const char *user = url->user != NULL && url->user[0] != '\0'
+	                   ? url->user : NULL;
 	int rc;
 
 	memset(b, 0, sizeof(*b));
-	if (key == NULL || key[0] == '\0')
+	/* The URL's user, or key=, key_env=, key_file= (url_secret.c). */
+	rc = rm__url_secret(url, "key", user, &b->key, err);
+	if (rc == RM_OK && b->key == NULL && t->password != NULL)
+		b->key = rm__strdup(t->password);
+	if (rc != RM_OK && rc != RM_ENOMEM)
+		return rc;
+	if (rc == RM_OK && b->key == NULL && t->password == NULL)
 		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "user",
 		                "%s:// needs the API key as the URL's user "
-		                "(%s://KEY@...) or as the password option",
-		                t->scheme, t->scheme);
-	if (rm__has_crlf_nul(key, strlen(key)))
-		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "user",
-		                "the API key holds a line break");
-	b->key = rm__strdup(key);
+		                "(%s://KEY@...), key_env=, key_file= or the "
+		                "password option", t->scheme, t->scheme);
 	if (b->key == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory opening %s://", t->scheme);
+	if (b->key[0] == '\0' || rm__has_crlf_nul(b->key, strlen(b->key))) {
+		rm__http_base_close(b);
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "user",
+		                "the API key is empty or holds a line break");
+	}
 	rc = rm__http_open(&b->http, t, url, default_base, err);
 	if (rc != RM_OK)
 		rm__http_base_close(b);

@@ -211,6 +211,16 @@ static void grammar__secrets_env_file(void **state)
 	assert_int_equal(rm_transport_open(&t, "smtp://u@h.example?"
 	                 "password_env=RM_TEST_URL_PW", NULL, &err), 0);
 	rm_transport_close(t);
+	assert_int_equal(rm_transport_open(&t, "sendgrid://default?"
+	                 "key_env=RM_TEST_URL_PW", NULL, &err), 0);
+	rm_transport_close(t);
+	snprintf(url, sizeof(url), "mailgun://mg.example.com?key_file=%s",
+	         path);
+	assert_int_equal(rm_transport_open(&t, url, NULL, &err), 0);
+	rm_transport_close(t);
+	assert_int_equal(rm_transport_open(&t, "postmark://T@default?"
+	                 "key_env=RM_TEST_URL_PW", NULL, &err), RM_EURL);
+	assert_string_equal(err.field, "key");
 
 	assert_int_equal(rm_transport_open(&t, "smtp://u@h.example?"
 	                 "password_env=RM_TEST_URL_NONE", NULL, &err),
