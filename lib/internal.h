@@ -311,6 +311,10 @@ void rm__envelope_free(rm__envelope *env);
 /* 1 if writing the message needs SMTPUTF8 (a UTF-8 local part). */
 int rm__message_needs_smtputf8(const rm_message *msg);
 
+/* 1 if the message is raw and holds octets above 127, which SMTP must
+ * announce with BODY=8BITMIME (RFC 6152); built messages are 7-bit. */
+int rm__message_needs_8bitmime(const rm_message *msg);
+
 /* Writes the message as rendered for a relay with these options. */
 int rm__message_write_with(rm_message *msg, const rm__write_opts *opts,
                            rm_write_fn write, void *user, rm_error *err);

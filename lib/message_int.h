@@ -93,6 +93,7 @@ struct rm_message {
 	                             starts: missing fields go there */
 	int raw_has_date;
 	int raw_has_msgid;
+	int raw_8bit;             /* some octet is above 127 */
 
 	/* Set by the route layer around one send to restrict the envelope
 	 * to some recipients (rm__message_set_rcpt_mask); borrowed. */

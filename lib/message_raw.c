@@ -374,6 +374,21 @@ static int check_raw_args(rm_message **out, const void *data, size_t len,
 	return RM_OK;
 }
 
+static int has_8bit(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; s != NULL && i < len; i++)
+		if ((unsigned char)s[i] > 127)
+			return 1;
+	return 0;
+}
+
+int rm__message_needs_8bitmime(const rm_message *msg)
+{
+	return msg != NULL && msg->raw != NULL && msg->raw_8bit;
+}
+
 static int parse_all(raw_parse *p, const char *crlf, size_t len,
                      rm_error *err)
 {
@@ -387,6 +402,7 @@ static int parse_all(raw_parse *p, const char *crlf, size_t len,
 	p->msg->raw = rm__buf_steal(&p->out);
 	p->msg->raw_has_date = p->has_date;
 	p->msg->raw_has_msgid = p->has_msgid;
+	p->msg->raw_8bit = has_8bit(p->msg->raw, p->msg->raw_len);
 	return p->msg->raw == NULL ? RM_ENOMEM : RM_OK;
 }
 

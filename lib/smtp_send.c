@@ -106,15 +106,19 @@ static int queue_mail(rm__smtp *s, rm_error *err)
 	rm__smtp_txn *x = s->txn;
 	char size[40] = "";
 	int dsn = (s->caps.flags & RM__CAP_DSN) && s->cfg.dsn_ret != NULL;
+	int eight = (s->caps.flags & RM__CAP_8BITMIME) &&
+	            rm__message_needs_8bitmime(x->msg);
 
 	/* RFC 1870 section 6: the size we will send, so the server can
 	 * refuse at once rather than after the data. */
 	if (s->caps.flags & RM__CAP_SIZE)
 		snprintf(size, sizeof(size), " SIZE=%llu",
 		         (unsigned long long)x->size);
-	/* RFC 6531 section 3.4: SMTPUTF8 only for mail that needs it. */
-	return rm__smtp_queuef(s, err, "MAIL FROM:<%s>%s%s%s%s",
+	/* RFC 6531 section 3.4: SMTPUTF8 only for mail that needs it; RFC
+	 * 6152: BODY=8BITMIME for a raw message with 8-bit octets. */
+	return rm__smtp_queuef(s, err, "MAIL FROM:<%s>%s%s%s%s%s",
 	                       x->env.from != NULL ? x->env.from : "", size,
+	                       eight ? " BODY=8BITMIME" : "",
 	                       x->smtputf8 ? " SMTPUTF8" : "",
 	                       dsn ? " RET=" : "", dsn ? s->cfg.dsn_ret : "");
 }

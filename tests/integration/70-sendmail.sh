@@ -106,6 +106,12 @@ sends "CRLF input: stays CRLF, no doubled line ends" to@example.com \
 check "CRLF input: body reads back" pyq "$eml" "$env" \
 	'body == "x\ny\n"' 'not e["bare_lf"]' \
 	'b"\r\r" not in b'
+sends "8-bit: a UTF-8 body goes out" to@example.com \
+	<<<$'From: a@example.com\nSubject: 8bit\n\nGr\xc3\xbc\xc3\x9fe'
+check "8-bit: announced with BODY=8BITMIME, arrives intact" \
+	pyq "$eml" "$env" 'e["body_8bitmime"]' '"Grüße" in b.decode()'
+check "8-bit: an ASCII message is not announced" pyq "$work/sink/1.eml" \
+	"$work/sink/1.json" 'not e["body_8bitmime"]'
 
 # Configuration: /etc/relaymail.conf cannot be touched here, so -C and
 # ~/.relaymail are used; RELAYMAIL_URL wins over both.

@@ -248,7 +248,7 @@ static void raw__callback_can_stop(void **state)
 	assert_int_equal(rm_message_clear_recipients(NULL, &err), RM_EINVAL);
 }
 
-static void raw__utf8_local_part_needs_smtputf8(void **state)
+static void raw__utf8_needs_smtputf8_and_8bitmime(void **state)
 {
 	rm_message *msg = raw("From: a@example.com\n"
 	                      "To: J\xc3\xb6rg "
@@ -256,6 +256,11 @@ static void raw__utf8_local_part_needs_smtputf8(void **state)
 
 	(void)state;
 	assert_true(rm__message_needs_smtputf8(msg));
+	assert_true(rm__message_needs_8bitmime(msg));
+	rm_message_free(msg);
+
+	msg = raw("From: a@example.com\nTo: b@example.org\n\nascii\n");
+	assert_false(rm__message_needs_8bitmime(msg));
 	rm_message_free(msg);
 }
 
@@ -272,7 +277,7 @@ int main(void)
 		cmocka_unit_test(raw__envelope_given_anew),
 		cmocka_unit_test(raw__no_from_or_no_recipient),
 		cmocka_unit_test(raw__callback_can_stop),
-		cmocka_unit_test(raw__utf8_local_part_needs_smtputf8),
+		cmocka_unit_test(raw__utf8_needs_smtputf8_and_8bitmime),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
