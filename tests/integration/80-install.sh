@@ -148,7 +148,10 @@ py_case() {
 		cd "$work" && PYTHONDONTWRITEBYTECODE=1 \
 		"$venv/bin/python" - "$usr" "$work/mail" <<'PY'
 import sys, relaymail, relaymail._lib as L
+import os
 assert "site-packages" in relaymail.__file__, relaymail.__file__
+assert os.path.exists(os.path.join(os.path.dirname(relaymail.__file__),
+                                   "py.typed"))
 maps = [l.split()[-1] for l in open("/proc/self/maps") if "librelaymail" in l]
 assert maps and all(m.startswith(sys.argv[1]) for m in maps), maps
 msg = relaymail.Message(from_="py@example.com", to="you@example.org",
