@@ -128,7 +128,11 @@ class Message:
             _lib.lib.rm_message_free(handle)
 
     def __del__(self) -> None:
-        self.close()
+        # At interpreter exit the module may be gone before the object.
+        try:
+            self.close()
+        except Exception:
+            pass
 
     def __enter__(self) -> "Message":
         return self

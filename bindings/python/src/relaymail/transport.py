@@ -142,4 +142,8 @@ class Transport:
         self.close()
 
     def __del__(self) -> None:
-        self.close()
+        # At interpreter exit the module may be gone before the object.
+        try:
+            self.close()
+        except Exception:
+            pass
