@@ -276,6 +276,7 @@ static int read_reply(rm__smtp *s, rm_error *err)
 		int rc = rm__reply_next(&s->rd, &s->reply);
 
 		if (rc == 1) {
+			rm__smtp_redact_reply(s, &s->reply);
 			log_reply(s, &s->reply);
 			s->last_used = rm__now_ms();
 			return RM_OK;

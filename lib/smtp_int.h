@@ -329,4 +329,8 @@ const char *rm__smtp_auth_hint(const rm__smtp *s, int code);
 /* smtp_caps.c */
 void rm__smtp_caps_parse(rm__smtp_caps *caps, const rm__reply *ehlo);
 
+/* smtp_redact.c: replaces the password and the token, and their base64
+ * forms, in a reply's text with "<redacted>" (a server may echo them). */
+void rm__smtp_redact_reply(const rm__smtp *s, rm__reply *r);
+
 #endif /* RM_SMTP_INT_H */

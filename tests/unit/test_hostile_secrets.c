@@ -1,0 +1,399 @@
+/*
+ * Secrets never leave in text: a send with each SMTP AUTH mechanism
+ * (PLAIN, LOGIN, CRAM-MD5, XOAUTH2), accepted and refused, and with each
+ * HTTP backend against its loopback fake (tests/fakes/fake_provider.py),
+ * with the right key and a wrong one, all at debug log level. No
+ * password, token, API key or base64 form of them may appear in a log
+ * line, an error message, the result text or the attempts.
+ */
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "smtp_int.h"
+#include "smtp_test_util.h"
+
+#define PASSWORD "Pa55-w0rd.Secret"
+#define TOKEN "ya29.Tok3n-Secret"
+
+/* Fails when text holds secret or its base64 form. */
+static void no_secret_in(const char *text, const char *secret,
+                         size_t secret_len, const char *where)
+{
+	rm__buf b64;
+
+	if (text == NULL)
+		return;
+	if (secret_len >= 4 && memmem(text, strlen(text), secret,
+	                              secret_len) != NULL)
+		fail_msg("a secret appears in %s: %s", where, text);
+	rm__buf_init(&b64, 4096);
+	assert_int_equal(rm__base64_encode(&b64, secret, secret_len), RM_OK);
+	/* The last characters depend on padding: compare the stable part. */
+	if (b64.len > 8 && memmem(text, strlen(text), b64.data,
+	                          b64.len - 4) != NULL)
+		fail_msg("a secret's base64 appears in %s: %s", where, text);
+	rm__buf_free(&b64);
+}
+
+typedef struct secret {
+	const char *bytes;
+	size_t len;
+} secret;
+
+#define S(text) { text, sizeof(text) - 1 }
+
+static const secret smtp_secrets[] = {
+	S(PASSWORD),
+	S(TOKEN),
+	S("\0user\0" PASSWORD),
+	S("user=user\001auth=Bearer " TOKEN "\001\001"),
+};
+
+static void check_texts(const char *const texts[], size_t n,
+                        const secret *secrets, size_t count)
+{
+	size_t i, j;
+
+	for (i = 0; i < n; i++)
+		for (j = 0; j < count; j++)
+			no_secret_in(texts[i], secrets[j].bytes,
+			             secrets[j].len, "text");
+}
+
+static void check_result(const rm_result *r, const secret *secrets,
+                         size_t count)
+{
+	size_t i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < rm_result_attempt_count(r); i++) {
+		rm_attempt a;
+		const char *texts[2];
+
+		assert_int_equal(rm_result_attempt(r, i, &a), RM_OK);
+		texts[0] = a.text;
+		texts[1] = a.transport;
+		check_texts(texts, 2, secrets, count);
+	}
+	for (i = 0; i < rm_result_recipient_count(r); i++) {
+		rm_recipient_status s;
+		const char *texts[1];
+
+		assert_int_equal(rm_result_recipient(r, i, &s), RM_OK);
+		texts[0] = s.text;
+		check_texts(texts, 1, secrets, count);
+	}
+}
+
+/* ---------------------------------------------------------------------- */
+/* SMTP                                                                   */
+/* ---------------------------------------------------------------------- */
+
+#define GREET "220 fake.example ESMTP\r\n"
+#define EHLO_AUTH "250-fake.example\r\n250-PIPELINING\r\n" \
+                  "250 AUTH PLAIN LOGIN CRAM-MD5 XOAUTH2\r\n"
+#define SEND FS_C(3), FS_S("250 ok\r\n250 ok\r\n354 go\r\n"), FS_BODY, \
+             FS_S("250 2.0.0 queued as S1\r\n")
+#define BYE FS_C(1), FS_S("221 Bye\r\n"), FS_DONE
+#define CRAM "334 PDE4OTYuNjk3MTcwOTUyQHBvc3RvZmZpY2U+\r\n"
+/* A hostile server that repeats what it was sent. */
+#define ECHO_PLAIN "535 5.7.8 rejected AHVzZXIAUGE1NS13MHJkLlNlY3JldA== " \
+                   PASSWORD "\r\n"
+
+typedef struct auth_case {
+	const char *name;
+	const char *mech;
+	int oauth;
+	int ok;
+	const fs_step *script;
+} auth_case;
+
+static const fs_step plain_ok[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+	FS_S("235 2.7.0 ok\r\n"), SEND, BYE
+};
+static const fs_step plain_bad[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1), FS_S(ECHO_PLAIN), BYE
+};
+static const fs_step login_ok[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+	FS_S("334 VXNlcm5hbWU6\r\n"), FS_C(1), FS_S("334 UGFzc3dvcmQ6\r\n"),
+	FS_C(1), FS_S("235 2.7.0 ok\r\n"), SEND, BYE
+};
+static const fs_step login_bad[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+	FS_S("334 VXNlcm5hbWU6\r\n"), FS_C(1), FS_S("334 UGFzc3dvcmQ6\r\n"),
+	FS_C(1), FS_S("535 5.7.8 bad credentials\r\n"), BYE
+};
+static const fs_step cram_ok[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1), FS_S(CRAM), FS_C(1),
+	FS_S("235 2.7.0 ok\r\n"), SEND, BYE
+};
+static const fs_step cram_bad[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1), FS_S(CRAM), FS_C(1),
+	FS_S("535 5.7.8 bad credentials\r\n"), BYE
+};
+static const fs_step xoauth_ok[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+	FS_S("235 2.7.0 ok\r\n"), SEND, BYE
+};
+static const fs_step xoauth_bad[] = {
+	FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+	FS_S("334 eyJzdGF0dXMiOiI0MDEifQ==\r\n"), FS_C(1),
+	FS_S("535 5.7.8 not accepted\r\n"), BYE
+};
+
+static const auth_case auth_cases[] = {
+	{ "PLAIN accepted", "PLAIN", 0, 1, plain_ok },
+	{ "PLAIN refused, echoed", "PLAIN", 0, 0, plain_bad },
+	{ "LOGIN accepted", "LOGIN", 0, 1, login_ok },
+	{ "LOGIN refused", "LOGIN", 0, 0, login_bad },
+	{ "CRAM-MD5 accepted", "CRAM-MD5", 0, 1, cram_ok },
+	{ "CRAM-MD5 refused", "CRAM-MD5", 0, 0, cram_bad },
+	{ "XOAUTH2 accepted", "XOAUTH2", 1, 1, xoauth_ok },
+	{ "XOAUTH2 refused", "XOAUTH2", 1, 0, xoauth_bad },
+};
+
+static void capture(rm_log_level level, const char *line, void *user)
+{
+	rm__buf *b = user;
+
+	(void)level;
+	rm__buf_printf(b, "%s\n", line);
+}
+
+static void run_auth_case(const auth_case *c)
+{
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	rm_transport *t = NULL;
+	rm_result *r = NULL;
+	rm_message *msg;
+	fake_smtp *fs;
+	rm_error err;
+	rm__buf log;
+	char url[256];
+	const char *texts[3];
+	int rc;
+
+	rm__buf_init(&log, 1 << 22);
+	assert_int_equal(fake_smtp_start(&fs, c->script, NULL), 0);
+	o.log = capture;
+	o.log_user = &log;
+	o.log_level = RM_LOG_DEBUG;
+	o.oauth_token = c->oauth ? TOKEN : NULL;
+	snprintf(url, sizeof(url), "smtp://user%s@127.0.0.1:%d"
+	         "?ehlo=client.example&auth=%s", c->oauth ? "" : ":" PASSWORD,
+	         fake_smtp_port(fs), c->mech);
+	assert_int_equal(rm_transport_open(&t, url, &o, &err), RM_OK);
+	assert_int_equal(rm_result_new(&r, NULL), RM_OK);
+	msg = st_message("b@example.net", "x");
+	rc = rm_send(t, msg, r, &err);
+	rm_message_free(msg);
+	if ((rc == RM_OK) != c->ok)
+		fail_msg("%s: status %d: %s", c->name, rc, err.message);
+	rm_transport_close(t);
+	fake_smtp_free(fs);
+	texts[0] = log.data;
+	texts[1] = rc != RM_OK ? err.message : "";
+	texts[2] = rm_result_text(r);
+	check_texts(texts, 3, smtp_secrets, RM__ARRAY_LEN(smtp_secrets));
+	check_result(r, smtp_secrets, RM__ARRAY_LEN(smtp_secrets));
+	assert_non_null(strstr(log.data, "AUTH"));
+	rm_result_free(r);
+	rm__buf_free(&log);
+}
+
+static void secrets__smtp_auth_mechanisms(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RM__ARRAY_LEN(auth_cases); i++)
+		run_auth_case(&auth_cases[i]);
+}
+
+/* ---------------------------------------------------------------------- */
+/* HTTP backends                                                          */
+/* ---------------------------------------------------------------------- */
+
+#define FAKE "tests/fakes/fake_provider.py"
+#define PYTHON "/usr/bin/python3"
+
+typedef struct provider {
+	const char *name;
+	const char *key;        /* what the fake expects */
+	const char *url_key;    /* the same, as the URL's user part */
+	const char *host;
+	secret secrets[3];      /* what must never show */
+} provider;
+
+#define SES_SECRET "wJalrXUtnFEMI/K7MDENG+bPxRfiCYSECRETKEY"
+
+static const provider providers[] = {
+	{ "sendgrid", "SG.Secret-Key-1", "SG.Secret-Key-1", "default",
+	  { S("SG.Secret-Key-1"), S("SG.Wrong-Key-9"), S("x") } },
+	{ "mailgun", "key-Secret-2", "key-Secret-2", "mg.example.com",
+	  { S("key-Secret-2"), S("api:key-Secret-2"), S("api:key-Wrong") } },
+	{ "ses", "AKIDEXAMPLE:" SES_SECRET,
+	  "AKIDEXAMPLE:wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYSECRETKEY",
+	  "eu-west-1", { S(SES_SECRET), S("WrongSecretWrongSecret"),
+	                 S("x") } },
+	{ "postmark", "pm-Secret-Token-3", "pm-Secret-Token-3", "default",
+	  { S("pm-Secret-Token-3"), S("pm-Wrong-Token"), S("x") } },
+	{ "smtp2go", "api-Secret-4", "api-Secret-4", "default",
+	  { S("api-Secret-4"), S("api-Wrong-Key"), S("x") } },
+};
+
+/* The wrong key each provider is tried with (a secret too). */
+static const char *wrong_key(const provider *p)
+{
+	static const char *const keys[] = {
+		"SG.Wrong-Key-9", "key-Wrong", "AKIDEXAMPLE:WrongSecretWrongSecret",
+		"pm-Wrong-Token", "api-Wrong-Key"
+	};
+
+	return keys[p - providers];
+}
+
+typedef struct fake_run {
+	pid_t pid;
+	int port;
+	char dir[256];
+} fake_run;
+
+static int fake_port(const char *dir)
+{
+	char path[512];
+	FILE *f;
+	int port = 0;
+
+	snprintf(path, sizeof(path), "%s/port", dir);
+	f = fopen(path, "r");
+	if (f == NULL)
+		return 0;
+	if (fscanf(f, "%d", &port) != 1)
+		port = 0;
+	fclose(f);
+	return port;
+}
+
+static void fake_start(fake_run *f, const provider *p)
+{
+	char cmd[600];
+	int i;
+
+	snprintf(f->dir, sizeof(f->dir), "build/test-secrets/%s-%ld", p->name,
+	         (long)getpid());
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", f->dir,
+	         f->dir);
+	assert_int_equal(system(cmd), 0);
+	f->pid = fork();
+	if (f->pid == 0) {
+		execl(PYTHON, PYTHON, FAKE, "--provider", p->name, "--dir",
+		      f->dir, "--key", p->key, "--region", "eu-west-1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	for (i = 0; i < 200 && (f->port = fake_port(f->dir)) == 0; i++)
+		usleep(50 * 1000);
+	assert_true(f->port > 0);
+}
+
+static void fake_stop(fake_run *f)
+{
+	kill(f->pid, SIGTERM);
+	waitpid(f->pid, NULL, 0);
+}
+
+static rm_message *http_message(void)
+{
+	rm_message *m;
+
+	assert_int_equal(rm_message_new(&m, NULL), RM_OK);
+	assert_int_equal(rm_message_set_from(m, "a@example.com", NULL, NULL),
+	                 RM_OK);
+	assert_int_equal(rm_message_add_to(m, "b@example.net", NULL, NULL),
+	                 RM_OK);
+	assert_int_equal(rm_message_set_subject(m, "secrets", NULL), RM_OK);
+	assert_int_equal(rm_message_set_text(m, "hi", (size_t)-1, NULL),
+	                 RM_OK);
+	return m;
+}
+
+/* One send with key; want is the status it must return. */
+static void http_send(const provider *p, const fake_run *f,
+                      const char *url_key, int ok)
+{
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	rm_transport *t = NULL;
+	rm_message *m = http_message();
+	rm_result *r = NULL;
+	const char *texts[3];
+	rm_error err;
+	rm__buf log;
+	char url[600];
+	int rc;
+
+	rm__buf_init(&log, 1 << 22);
+	o.log = capture;
+	o.log_user = &log;
+	o.log_level = RM_LOG_DEBUG;
+	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d"
+	         "&timeout=5", p->name, url_key, p->host, f->port);
+	if (rm_transport_open(&t, url, &o, &err) != RM_OK)
+		fail_msg("%s: %s", p->name, err.message);
+	assert_int_equal(rm_result_new(&r, NULL), RM_OK);
+	rc = rm_send(t, m, r, &err);
+	if ((rc == RM_OK) != ok)
+		fail_msg("%s: status %d: %s", p->name, rc, err.message);
+	rm_transport_close(t);
+	texts[0] = log.data;
+	texts[1] = rc != RM_OK ? err.message : "";
+	texts[2] = rm_result_text(r);
+	check_texts(texts, 3, p->secrets, RM__ARRAY_LEN(p->secrets));
+	check_result(r, p->secrets, RM__ARRAY_LEN(p->secrets));
+	rm_result_free(r);
+	rm_message_free(m);
+	rm__buf_free(&log);
+}
+
+static void secrets__http_backends(void **state)
+{
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RM__ARRAY_LEN(providers); i++) {
+		const provider *p = &providers[i];
+		char wrong[128];
+		fake_run f;
+
+		fake_start(&f, p);
+		http_send(p, &f, p->url_key, 1);
+		/* The wrong key, percent-encoded as a URL user part. */
+		snprintf(wrong, sizeof(wrong), "%s", wrong_key(p));
+		http_send(p, &f, wrong, 0);
+		fake_stop(&f);
+	}
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(secrets__smtp_auth_mechanisms),
+		cmocka_unit_test(secrets__http_backends),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
