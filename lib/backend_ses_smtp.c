@@ -107,4 +107,5 @@ const rm__backend rm__backend_ses_smtp = {
 	ses_smtp_send,
 	ses_smtp_check,
 	ses_smtp_close,
+	1,
 };

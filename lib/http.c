@@ -306,12 +306,25 @@ long long rm__http_retry_hint(const rm__http_response *r)
 	return 0;
 }
 
+/*
+ * 429, 408 and 503 say the request was not acted on: try again. Any
+ * other 5xx came after the whole POST arrived, and POST is not
+ * idempotent (RFC 9110 section 9.2.2): the provider may have queued the
+ * message before failing, so a resend could deliver it twice.
+ */
+static int status_says_retry(long status)
+{
+	return status == 429 || status == 408 || status == 503;
+}
+
 rm_outcome rm__http_status_outcome(long status)
 {
 	if (status >= 200 && status < 300)
 		return RM_OUTCOME_DELIVERED;
-	if (status == 429 || status == 408 || status >= 500)
+	if (status_says_retry(status))
 		return RM_OUTCOME_TRANSIENT;
+	if (status >= 500)
+		return RM_OUTCOME_AMBIGUOUS;
 	return RM_OUTCOME_PERM_PROVIDER;
 }
 
@@ -323,8 +336,10 @@ int rm__http_status_code(long status)
 		return RM_EAUTH;
 	if (status == 413)
 		return RM_ETOOBIG;
-	if (status == 429 || status == 408 || status >= 500)
+	if (status_says_retry(status))
 		return RM_ETEMPFAIL;
+	if (status >= 500)
+		return RM_EHTTP;
 	return RM_EREJECTED;
 }
 

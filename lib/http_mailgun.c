@@ -316,4 +316,5 @@ const rm__backend rm__backend_mailgun = {
 	mg_send,
 	NULL,
 	mg_close,
+	1,
 };

@@ -265,12 +265,15 @@ static int build_body(const pm_impl *p, rm_message *msg, char **body,
 /*
  * Postmark's ErrorCode: 100 (maintenance) and 429 (rate limit) are
  * transient, 406 (inactive recipient) is the recipient's, 10 (bad
- * token) the credentials'; everything else is permanent.
+ * token) the credentials'; everything else is permanent. HTTP statuses
+ * that say more (429, 503, other 5xx) are read as for every provider.
  */
 static rm_outcome pm_outcome(int code, long status)
 {
-	if (code == 100 || code == 429 || status == 429 || status >= 500)
+	if (code == 100 || code == 429)
 		return RM_OUTCOME_TRANSIENT;
+	if (status >= 500 || status == 429)
+		return rm__http_status_outcome(status);
 	if (code == 406)
 		return RM_OUTCOME_PERM_RECIPIENT;
 	return RM_OUTCOME_PERM_PROVIDER;
@@ -280,6 +283,8 @@ static int pm_code(int code, long status, rm_outcome outcome)
 {
 	if (outcome == RM_OUTCOME_TRANSIENT)
 		return RM_ETEMPFAIL;
+	if (outcome == RM_OUTCOME_AMBIGUOUS)
+		return RM_EHTTP;
 	if (code == 10 || status == 401)
 		return RM_EAUTH;
 	if (status == 413)
@@ -405,4 +410,5 @@ const rm__backend rm__backend_postmark = {
 	pm_send,
 	NULL,
 	pm_close,
+	0,
 };

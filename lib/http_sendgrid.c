@@ -538,4 +538,5 @@ const rm__backend rm__backend_sendgrid = {
 	sg_send,
 	NULL,
 	sg_close,
+	0,
 };

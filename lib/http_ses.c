@@ -520,4 +520,5 @@ const rm__backend rm__backend_ses = {
 	ses_send,
 	NULL,
 	ses_close,
+	1,
 };

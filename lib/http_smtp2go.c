@@ -236,4 +236,5 @@ const rm__backend rm__backend_smtp2go = {
 	s2g_send,
 	NULL,
 	s2g_close,
+	0,
 };

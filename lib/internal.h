@@ -364,6 +364,10 @@ typedef struct rm__backend {
 	            rm_error *err);
 	int (*check)(rm_transport *t, rm_check_info *info, rm_error *err);
 	void (*close)(rm_transport *t);
+	/* 1 when the backend addresses only the recipients that
+	 * rm__message_envelope returns, so the route layer may retry a
+	 * subset of them; 0 when it always sends to every recipient. */
+	int takes_rcpt_subset;
 } rm__backend;
 
 struct rm_transport {

@@ -117,7 +117,7 @@ static int route_check(rm_transport *t, rm_check_info *info, rm_error *err)
 }
 
 const rm__backend rm__backend_route = {
-	"route", route_open_url, rm__route_send, route_check, route_close
+	"route", route_open_url, rm__route_send, route_check, route_close, 0
 };
 
 /* Child routes learn they are nested, so only the top one reports the

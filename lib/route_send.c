@@ -347,26 +347,17 @@ static rm_outcome try_child(send_ctx *c, rm__route_child *ch, long long wait)
 }
 
 /*
- * Backends known to build their request from rm__message_envelope, so
- * that a try can go to some recipients only. The others get the whole
- * message or nothing: resending to every recipient could deliver twice.
+ * Whether a try through t can go to some recipients only. Backends that
+ * always send to every recipient get the whole message or nothing:
+ * resending to every recipient could deliver twice.
  */
-static const char *const subset_schemes[] = {
-	"smtp", "smtps", "ses+smtp", "file", "mailgun"
-};
-
 static int takes_subset(const rm_transport *t)
 {
 	const rm__route *r;
 	size_t i;
 
-	if (t->backend != &rm__backend_route) {
-		for (i = 0; i < RM__ARRAY_LEN(subset_schemes); i++) {
-			if (strcmp(t->scheme, subset_schemes[i]) == 0)
-				return 1;
-		}
-		return 0;
-	}
+	if (t->backend != &rm__backend_route)
+		return t->backend->takes_rcpt_subset;
 	r = t->impl;
 	for (i = 0; i < r->child_count; i++) {
 		if (!takes_subset(r->children[i].t))

@@ -699,5 +699,5 @@ static int smtp_send(rm_transport *t, rm_message *msg, rm_result *result,
 }
 
 const rm__backend rm__backend_smtp = {
-	"smtp", smtp_open, smtp_send, smtp_check, smtp_close,
+	"smtp", smtp_open, smtp_send, smtp_check, smtp_close, 1,
 };

@@ -286,5 +286,5 @@ static void preset_close(rm_transport *t)
 }
 
 const rm__backend rm__backend_smtp_preset = {
-	"preset", preset_open, preset_send, preset_check, preset_close,
+	"preset", preset_open, preset_send, preset_check, preset_close, 1,
 };

@@ -327,4 +327,5 @@ const rm__backend rm__backend_file = {
 	file_send,
 	file_check,
 	file_close,
+	1,
 };

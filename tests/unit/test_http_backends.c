@@ -321,7 +321,7 @@ static void run_common_cases(const fake *f, const char *body)
 	         "\"1704164650\"},\"body\":%s}", body);
 	snprintf(m[3], sizeof(m[3]), "{\"status\":503,\"headers\":"
 	         "{\"Retry-After\":\"2\"},\"body\":%s}", body);
-	snprintf(m[4], sizeof(m[4]), "{\"status\":500,\"body\":%s}", body);
+	snprintf(m[4], sizeof(m[4]), "{\"status\":500}");
 	cases[n++] = (http_case){ "429 Retry-After seconds", m[0],
 		RM_ETEMPFAIL, RM_OUTCOME_TRANSIENT, 429, "", 3000 };
 	cases[n++] = (http_case){ "429 Retry-After date", m[1],
@@ -330,8 +330,8 @@ static void run_common_cases(const fake *f, const char *body)
 		RM_ETEMPFAIL, RM_OUTCOME_TRANSIENT, 429, "", 5000 };
 	cases[n++] = (http_case){ "503 Retry-After", m[3], RM_ETEMPFAIL,
 		RM_OUTCOME_TRANSIENT, 503, "", 2000 };
-	cases[n++] = (http_case){ "500", m[4], RM_ETEMPFAIL,
-		RM_OUTCOME_TRANSIENT, 500, "", 0 };
+	cases[n++] = (http_case){ "500 (may have been queued)", m[4],
+		RM_EHTTP, RM_OUTCOME_AMBIGUOUS, 500, "", 0 };
 	cases[n++] = (http_case){ "stalled answer",
 		"{\"action\":\"stall\",\"seconds\":4}", RM_ETIMEDOUT,
 		RM_OUTCOME_AMBIGUOUS, 0, "may have been delivered", 0 };
