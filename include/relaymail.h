@@ -468,6 +468,11 @@ typedef struct rm_transport_opts {
  *   ses://ACCESS:SECRET@REGION            Amazon SES v2, raw MIME
  *   postmark://TOKEN@default              Postmark email API
  *   smtp2go://KEY@default                 SMTP2GO, raw MIME
+ *   ses+smtp://ACCESS:SECRET@REGION       Amazon SES over SMTP
+ *   gmail://USER:APP_PASSWORD@default     Gmail, app password
+ *   gmail+oauth://USER@default?...        Gmail, OAuth2 (XOAUTH2)
+ *   sendgrid+smtp, mailgun+smtp, postmark+smtp, smtp2go+smtp,
+ *   office365+smtp://CREDENTIALS@default  the providers' SMTP servers
  *
  * docs/urls.md lists every option. Opening checks the URL and the options
  * but does not connect: the first send (or rm_transport_check) does.

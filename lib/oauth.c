@@ -452,6 +452,12 @@ int rm_transport_set_token_callback(rm_transport *t, rm_token_fn fn,
 		return rm__fail(err, RM_EUNSUPPORTED, RM_OUTCOME_NONE,
 		                "transport", "a composite has no token of its "
 		                "own: set the callback on the URLs inside");
+	if (t->backend != &rm__backend_smtp &&
+	    t->backend != &rm__backend_smtp_preset &&
+	    t->backend != &rm__backend_ses_smtp)
+		return rm__fail(err, RM_EUNSUPPORTED, RM_OUTCOME_NONE,
+		                "transport", "%s:// does not sign in with "
+		                "OAuth2 tokens", t->scheme);
 	o = get_oauth(t);
 	if (o == NULL)
 		return oom(err);

@@ -399,6 +399,7 @@ static void oauth__callback_refreshes_once(void **state)
 		SESSION_REFUSED, FS_NEXT, SESSION_OK, BYE
 	};
 	cb_state cb = { 0, 0 };
+	rm_transport *other = NULL;
 	char tokens[256];
 	st_run x;
 
@@ -407,6 +408,13 @@ static void oauth__callback_refreshes_once(void **state)
 	                 "auth=XOAUTH2"), 0);
 	assert_int_equal(rm_transport_set_token_callback(x.t, token_cb, &cb,
 	                 &x.err), 0);
+	assert_int_equal(rm_transport_set_token_callback(NULL, token_cb, &cb,
+	                 NULL), RM_EINVAL);
+	assert_int_equal(rm_transport_open(&other, "file:///tmp", NULL,
+	                 NULL), 0);
+	assert_int_equal(rm_transport_set_token_callback(other, token_cb,
+	                 &cb, NULL), RM_EUNSUPPORTED);
+	rm_transport_close(other);
 	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
 	st_close(&x);
 	tokens_of(fake_smtp_transcript(x.fs), tokens, sizeof(tokens));
