@@ -132,7 +132,8 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 		return (int)n;
 	if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)
 		return MBEDTLS_ERR_SSL_WANT_WRITE;
-	return MBEDTLS_ERR_NET_SEND_FAILED;
+	return errno == EPIPE || errno == ECONNRESET ?
+	       MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
 static int bio_recv(void *ctx, unsigned char *buf, size_t len)
@@ -141,9 +142,11 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	ssize_t n = recv(t->fd, buf, len, 0);
 	size_t keep;
 
+	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
+	              errno == EINTR))
+		return MBEDTLS_ERR_SSL_WANT_READ;
 	if (n < 0)
-		return errno == EAGAIN || errno == EWOULDBLOCK ||
-		       errno == EINTR ? MBEDTLS_ERR_SSL_WANT_READ :
+		return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET :
 		       MBEDTLS_ERR_NET_RECV_FAILED;
 	/* Remembered to tell a plain-text server from a TLS one. */
 	keep = sizeof(t->first) - t->first_len;
@@ -269,7 +272,7 @@ static int fail_record(int rc, int64_t deadline, rm_error *err)
 	char why[160];
 
 	if (rc == MBEDTLS_ERR_SSL_PEER_CLOSE_NOTIFY || rc == 0 ||
-	    rc == MBEDTLS_ERR_NET_CONN_RESET)
+	    rc == MBEDTLS_ERR_SSL_CONN_EOF || rc == MBEDTLS_ERR_NET_CONN_RESET)
 		return rm__fail(err, RM_ECLOSED, RM_OUTCOME_TRANSIENT, NULL,
 		                "connection closed by server");
 	if (rm__now_ms() >= deadline && is_want(rc))

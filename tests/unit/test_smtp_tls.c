@@ -193,6 +193,32 @@ static void tls__plaintext_after_starttls_discarded(void **state)
 	st_free(&x);
 }
 
+/* A kept TLS connection the server closed: one fresh connection. */
+static void tls__kept_connection_closed_reconnects(void **state)
+{
+	static const fs_step script[] = {
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), FS_C(3),
+		FS_S("250 ok\r\n250 ok\r\n354 go\r\n"), FS_BODY,
+		FS_S("250 2.0.0 Ok: queued as ONE\r\n"), FS_NEXT,
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), FS_C(3),
+		FS_S("250 ok\r\n250 ok\r\n354 go\r\n"), FS_BODY,
+		FS_S("250 2.0.0 Ok: queued as TWO\r\n"), BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtps", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
+	assert_string_equal(rm_result_queue_id(x.r), "ONE");
+	assert_int_equal(st_send(&x, st_message("b@example.net", "2")), 0);
+	assert_string_equal(rm_result_queue_id(x.r), "TWO");
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	st_free(&x);
+}
+
 static void tls__smtps_to_plain_port(void **state)
 {
 	static const fs_step script[] = { FS_S(GREET), FS_WAIT_EOF, FS_DONE };
@@ -231,6 +257,7 @@ int main(void)
 		cmocka_unit_test(tls__case09c_implicit_wrong_name),
 		cmocka_unit_test(tls__explicit_opt_out_skips_verification),
 		cmocka_unit_test(tls__plaintext_after_starttls_discarded),
+		cmocka_unit_test(tls__kept_connection_closed_reconnects),
 		cmocka_unit_test(tls__smtps_to_plain_port),
 		cmocka_unit_test(tls__smtp_to_implicit_port),
 	};
