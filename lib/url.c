@@ -15,7 +15,11 @@
 
 #include "internal.h"
 
-static char *decode(const char *text, size_t len)
+/*
+ * Percent-decodes text. A decoded CR, LF or NUL sets *bad (when bad is
+ * not NULL): no option value may carry one to a header or a command.
+ */
+static char *decode(const char *text, size_t len, int *bad)
 {
 	int out_len = 0;
 	char *tmp, *copy;
@@ -25,6 +29,8 @@ static char *decode(const char *text, size_t len)
 	tmp = curl_easy_unescape(NULL, text, (int)len, &out_len);
 	if (tmp == NULL)
 		return NULL;
+	if (bad != NULL && rm__has_crlf_nul(tmp, (size_t)out_len))
+		*bad = 1;
 	copy = rm__strndup(tmp, (size_t)out_len);
 	curl_free(tmp);
 	return copy;
@@ -41,6 +47,7 @@ static int add_option(rm__url *url, const char *pair, size_t len)
 	const char *eq = memchr(pair, '=', len);
 	size_t name_len = eq != NULL ? (size_t)(eq - pair) : len;
 	rm__url_opt *opts, *o;
+	int bad = 0;
 
 	opts = realloc(url->options, (url->option_count + 1) * sizeof(*opts));
 	if (opts == NULL)
@@ -48,8 +55,8 @@ static int add_option(rm__url *url, const char *pair, size_t len)
 	url->options = opts;
 	o = &opts[url->option_count];
 	o->used = 0;
-	o->name = decode(pair, name_len);
-	o->value = eq != NULL ? decode(eq + 1, len - name_len - 1)
+	o->name = decode(pair, name_len, &bad);
+	o->value = eq != NULL ? decode(eq + 1, len - name_len - 1, &bad)
 	                      : rm__strdup("");
 	if (o->name == NULL || o->value == NULL) {
 		free(o->name);
@@ -57,7 +64,7 @@ static int add_option(rm__url *url, const char *pair, size_t len)
 		return RM_ENOMEM;
 	}
 	url->option_count++;
-	return RM_OK;
+	return bad ? RM_EINVAL : RM_OK;
 }
 
 static int parse_query(rm__url *url, const char *query, rm_error *err)
@@ -67,7 +74,12 @@ static int parse_query(rm__url *url, const char *query, rm_error *err)
 	while (*p != '\0') {
 		size_t len = strcspn(p, "&");
 
-		if (len > 0 && add_option(url, p, len) != RM_OK)
+		int rc = len > 0 ? add_option(url, p, len) : RM_OK;
+
+		if (rc == RM_EINVAL)
+			return fail_url(err, "url", "an option holds a "
+			                "percent-encoded CR, LF or NUL");
+		if (rc != RM_OK)
 			return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 			                "out of memory parsing URL options");
 		p += len;
@@ -81,12 +93,16 @@ static int parse_file_url(rm__url *url, const char *text, rm_error *err)
 {
 	const char *rest = text + strlen("file://");
 	size_t path_len = strcspn(rest, "?");
+	int bad = 0;
 
 	url->scheme = rm__strdup("file");
-	url->path = decode(rest, path_len);
+	url->path = decode(rest, path_len, &bad);
 	if (url->scheme == NULL || url->path == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 		                "out of memory parsing URL");
+	if (bad)
+		return fail_url(err, "url", "the folder holds a "
+		                "percent-encoded CR, LF or NUL");
 	if (url->path[0] == '\0')
 		return fail_url(err, "url", "file:// needs a folder, "
 		                "as in file:///var/mail/out");
@@ -95,13 +111,19 @@ static int parse_file_url(rm__url *url, const char *text, rm_error *err)
 	return RM_OK;
 }
 
-/* Gets one part; absent parts give NULL and RM_OK. */
+/*
+ * Gets one part; absent parts give NULL and RM_OK. libcurl refuses to
+ * decode a part whose escapes hide a control character (such as %0D):
+ * that is RM_EINVAL, so the caller can name the part.
+ */
 static int get_part(CURLU *h, CURLUPart part, unsigned flags, char **out)
 {
 	char *value = NULL;
 	CURLUcode uc = curl_url_get(h, part, &value, flags);
 
 	*out = NULL;
+	if (uc == CURLUE_URLDECODE)
+		return RM_EINVAL;
 	if (uc != CURLUE_OK)
 		return RM_OK;
 	*out = rm__strdup(value);
@@ -123,20 +145,39 @@ static int strip_brackets(rm__url *url)
 	return RM_OK;
 }
 
+/* The first failure of the parts in turn, or RM_OK. */
+static int get_parts(CURLU *h, rm__url *url, char **port, char **query)
+{
+	int rc;
+
+	rc = get_part(h, CURLUPART_SCHEME, 0, &url->scheme);
+	if (rc == RM_OK)
+		rc = get_part(h, CURLUPART_USER, CURLU_URLDECODE, &url->user);
+	if (rc == RM_OK)
+		rc = get_part(h, CURLUPART_PASSWORD, CURLU_URLDECODE,
+		              &url->password);
+	if (rc == RM_OK)
+		rc = get_part(h, CURLUPART_HOST, 0, &url->host);
+	if (rc == RM_OK)
+		rc = get_part(h, CURLUPART_PATH, CURLU_URLDECODE, &url->path);
+	if (rc == RM_OK)
+		rc = get_part(h, CURLUPART_PORT, 0, port);
+	if (rc == RM_OK)
+		rc = get_part(h, CURLUPART_QUERY, 0, query);
+	return rc;
+}
+
 static int fill_from_handle(rm__url *url, CURLU *h, rm_error *err)
 {
 	char *port = NULL, *query = NULL;
 	long port_num = 0;
 	int rc = RM_OK;
 
-	if (get_part(h, CURLUPART_SCHEME, 0, &url->scheme) != RM_OK ||
-	    get_part(h, CURLUPART_USER, CURLU_URLDECODE, &url->user) ||
-	    get_part(h, CURLUPART_PASSWORD, CURLU_URLDECODE,
-	             &url->password) ||
-	    get_part(h, CURLUPART_HOST, 0, &url->host) ||
-	    get_part(h, CURLUPART_PATH, CURLU_URLDECODE, &url->path) ||
-	    get_part(h, CURLUPART_PORT, 0, &port) ||
-	    get_part(h, CURLUPART_QUERY, 0, &query))
+	rc = get_parts(h, url, &port, &query);
+	if (rc == RM_EINVAL)
+		rc = fail_url(err, "url", "the user, password or path holds "
+		              "a percent-encoded control character");
+	else if (rc != RM_OK)
 		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 		              "out of memory parsing URL");
 	if (rc == RM_OK && strip_brackets(url) != RM_OK)
