@@ -97,7 +97,7 @@ static void fb_close(rm_transport *t)
 }
 
 static const rm__backend fb_backend = {
-	"fake", NULL, fb_send, NULL, fb_close, 0
+	"fake", NULL, fb_send, NULL, fb_close, 1
 };
 
 void fb_attach(rm_transport *t, fake_backend *fb, const fb_step *steps,
