@@ -34,6 +34,7 @@ struct rm__oauth {
 	char *client_secret;     /* may be NULL (public clients) */
 	char *refresh_token;
 	char *endpoint;
+	char *endpoint_shown;    /* masked (rm_url_mask), for messages */
 	char *scope;             /* sent when set (Microsoft wants it) */
 	char *ca_file;
 	long timeout_ms;
@@ -58,6 +59,7 @@ void rm__oauth_free(rm__oauth *o)
 	rm__secret_free(&o->client_secret);
 	rm__secret_free(&o->refresh_token);
 	free(o->endpoint);
+	free(o->endpoint_shown);
 	free(o->scope);
 	free(o->ca_file);
 	rm__secret_free(&o->token);
@@ -150,7 +152,10 @@ static int read_endpoint(rm__oauth *o, const rm__url *url,
 		                "seconds, 1 to 600");
 	o->timeout_ms = sec * 1000;
 	o->endpoint = rm__strdup(v != NULL ? v : default_endpoint);
-	return o->endpoint != NULL ? RM_OK : oom(err);
+	if (o->endpoint == NULL ||
+	    rm_url_mask(o->endpoint, &o->endpoint_shown, NULL) != RM_OK)
+		return oom(err);
+	return RM_OK;
 }
 
 int rm__oauth_url_options(rm_transport *t, const rm__url *url,
@@ -249,7 +254,7 @@ static int fail_transfer(const rm__oauth *o, CURLcode cc, rm_error *err)
 	return rm__fail(err, cc == CURLE_OPERATION_TIMEDOUT ? RM_ETIMEDOUT :
 	                RM_EHTTP, RM_OUTCOME_TRANSIENT, "token_endpoint",
 	                "the OAuth2 token endpoint %s did not answer: %s",
-	                o->endpoint, curl_easy_strerror(cc));
+	                o->endpoint_shown, curl_easy_strerror(cc));
 }
 
 /* POSTs the refresh request; *status and resp get the answer. */
@@ -306,7 +311,8 @@ static int fail_status(const rm__oauth *o, long status, const cJSON *j,
 	rc = rm__fail(err, temp ? RM_EHTTP : RM_EAUTH,
 	              temp ? RM_OUTCOME_TRANSIENT : RM_OUTCOME_PERM_PROVIDER,
 	              "refresh_token", "the OAuth2 token endpoint %s refused "
-	              "the refresh (HTTP %ld%s%s%s%s)%s", o->endpoint, status,
+	              "the refresh (HTTP %ld%s%s%s%s)%s", o->endpoint_shown,
+	              status,
 	              code ? ", " : "", code ? code : "", desc ? ": " : "",
 	              desc ? desc : "", code != NULL &&
 	              strcmp(code, "invalid_grant") == 0 ? "; the refresh "
@@ -321,7 +327,7 @@ static int fail_answer(const rm__oauth *o, const char *why, rm_error *err)
 {
 	return rm__fail(err, RM_EPROTOCOL, RM_OUTCOME_TRANSIENT,
 	                "token_endpoint", "the OAuth2 token endpoint %s "
-	                "answered without %s", o->endpoint, why);
+	                "answered without %s", o->endpoint_shown, why);
 }
 
 /* Keeps the token and its expiry from a 200 answer. */
@@ -355,7 +361,7 @@ static int refresh(rm__oauth *o, const rm__log *log, rm_error *err)
 	int rc;
 
 	rm__logf(log, RM_LOG_INFO, "fetching an OAuth2 access token from %s",
-	         o->endpoint);
+	         o->endpoint_shown);
 	rm__buf_init(&resp, BODY_MAX);
 	rc = post_refresh(o, &status, &resp, err);
 	j = rc == RM_OK ? cJSON_ParseWithLength(resp.data != NULL ?

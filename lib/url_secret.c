@@ -48,6 +48,21 @@ static int read_env(const char *field, const char *name, char **out,
 	return *out != NULL ? RM_OK : RM_ENOMEM;
 }
 
+/* How many times the options a, b and c appear in the URL. */
+static size_t count_options(const rm__url *url, const char *a,
+                            const char *b, const char *c)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < url->option_count; i++) {
+		const char *name = url->options[i].name;
+
+		n += strcmp(name, a) == 0 || strcmp(name, b) == 0 ||
+		     strcmp(name, c) == 0;
+	}
+	return n;
+}
+
 int rm__url_secret(const rm__url *url, const char *name,
                    const char *inline_value, char **out, rm_error *err)
 {
@@ -60,8 +75,9 @@ int rm__url_secret(const rm__url *url, const char *name,
 	value = rm__url_option(url, name);
 	env = rm__url_option(url, env_name);
 	file = rm__url_option(url, file_name);
-	if ((inline_value != NULL) + (value != NULL) + (env != NULL) +
-	    (file != NULL) > 1)
+	/* A secret given twice, even the same way, is a mistake. */
+	if ((inline_value != NULL) +
+	    count_options(url, name, env_name, file_name) > 1)
 		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
 		                "give the %s once: %s%s=, %s= or %s=", name,
 		                inline_value != NULL ? "in the URL, " : "",

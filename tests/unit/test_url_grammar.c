@@ -140,6 +140,8 @@ static const open_case opens[] = {
 	  "password" },
 	{ "smtp://u:p@relay.example?password_file=/x", RM_EURL, "password" },
 	{ "smtp://u@relay.example?token=a&token_file=/x", RM_EURL, "token" },
+	{ "smtp://u@relay.example?password=a&password=b", RM_EURL,
+	  "password" },
 	{ "gmail+oauth://me@default?client_id=c&client_secret=s&"
 	  "client_secret_env=S&refresh_token=r", RM_EURL, "client_secret" },
 	{ "gmail+oauth://me@default?client_id=c", RM_EURL, "refresh_token" },
