@@ -96,9 +96,21 @@ static void fb_close(rm_transport *t)
 	t->impl = NULL;
 }
 
+/* The fake reads its envelope as file:// does, so by default it can be
+ * sent a subset of the recipients, like every raw MIME backend. */
 static const rm__backend fb_backend = {
 	"fake", NULL, fb_send, NULL, fb_close, 1
 };
+
+/* The same fake playing a JSON API that sends to every recipient. */
+static const rm__backend fb_backend_whole = {
+	"fake", NULL, fb_send, NULL, fb_close, 0
+};
+
+void fb_whole_message(rm_transport *t)
+{
+	t->backend = &fb_backend_whole;
+}
 
 void fb_attach(rm_transport *t, fake_backend *fb, const fb_step *steps,
                size_t step_count)
@@ -108,8 +120,6 @@ void fb_attach(rm_transport *t, fake_backend *fb, const fb_step *steps,
 	fb->steps = steps;
 	fb->step_count = step_count;
 	t->backend = &fb_backend;
-	/* The fake reads its envelope as file:// does, so it can be sent
-	 * a subset of the recipients; a test may rename it. */
 	t->scheme = "file";
 	t->impl = fb;
 }

@@ -46,6 +46,9 @@ typedef struct fake_backend {
 void fb_attach(rm_transport *t, fake_backend *fb, const fb_step *steps,
                size_t step_count);
 
+/* Makes the fake t send to every recipient or none, as JSON APIs do. */
+void fb_whole_message(rm_transport *t);
+
 /* Child i of the composite t. */
 rm_transport *fb_child(rm_transport *t, size_t i);
 

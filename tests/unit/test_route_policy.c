@@ -420,7 +420,7 @@ static void failover__whole_message_backends_no_subset(void **state)
 	rt_fake(&x, 1, b, 1);
 	/* A JSON API sends to every recipient or none: r1 would get the
 	 * message twice. */
-	fb_child(x.t, 1)->scheme = "sendgrid";
+	fb_whole_message(fb_child(x.t, 1));
 	assert_int_equal(rt_send(&x, "r1@example.net, r2@example.net"),
 	                 RM_OK);
 	assert_int_equal(x.fb[1].calls, 0);
