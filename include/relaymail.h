@@ -414,12 +414,18 @@ RM_EXTERN const char *rm_result_transport(const rm_result *result);
  */
 RM_EXTERN long long rm_result_retry_after_ms(const rm_result *result);
 
-/* What happened to one envelope recipient. */
+/*
+ * What happened to one envelope recipient. Its outcome is its own when
+ * its RCPT was refused (TRANSIENT for 4xx, PERM_RECIPIENT for 5xx);
+ * when its RCPT was accepted it is the message's: DELIVERED, or the
+ * class of the failure that stopped the message after that (TRANSIENT,
+ * PERM_PROVIDER or AMBIGUOUS), with that reply's code and text.
+ */
 typedef struct rm_recipient_status {
 	const char *address;        /* as sent in the envelope */
 	int accepted;               /* 1 if the relay took it */
-	rm_outcome outcome;         /* DELIVERED, TRANSIENT or PERM_RECIPIENT */
-	int reply_code;             /* the reply to its RCPT, or 0 */
+	rm_outcome outcome;         /* see above */
+	int reply_code;             /* the reply that decided it, or 0 */
 	const char *enhanced_status;/* "2.1.5", or "" */
 	const char *text;           /* the reply text, or "" */
 } rm_recipient_status;
