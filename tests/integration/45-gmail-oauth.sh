@@ -120,9 +120,10 @@ check_grep "the transcript shows the AUTH line redacted" \
 	'C: AUTH XOAUTH2 <redacted>' "$all"
 
 # 6. A preset through the same independent server.
+sg="sendgrid+smtp://SG.it-key@default?tls=required"
+sg+="&endpoint=smtp://localhost:$port"
 check_status "sendgrid+smtp: the key logs in as apikey" 0 "$send" \
-	--url "sendgrid+smtp://SG.it-key@default?tls=required&endpoint=smtp://localhost:$port" \
-	--ca-file "$work/certs/ca.pem" --from me@example.com \
+	--url "$sg" --ca-file "$work/certs/ca.pem" --from me@example.com \
 	--to friend@example.org --subject preset --text hi
 check_grep "sendgrid+smtp: the session user is apikey" '"user":"apikey"' \
 	"$(cat "$work/out/3.json" 2>&1)"

@@ -31,15 +31,16 @@ function parseArgs(argv) {
 	}
 	if (!opts.dir || !opts.portFile || !opts.key || !opts.cert ||
 	    !opts.valid)
-		throw new Error('--dir, --port-file, --key, --cert and --valid ' +
-		                'are needed');
+		throw new Error('--dir, --port-file, --key, --cert and ' +
+		                '--valid are needed');
 	return opts;
 }
 
 // The tokens the token endpoint issued and has not revoked.
 function validTokens(file) {
 	try {
-		return fs.readFileSync(file, 'utf8').split('\n').filter(Boolean);
+		const text = fs.readFileSync(file, 'utf8');
+		return text.split('\n').filter(Boolean);
 	} catch (e) {
 		return [];
 	}
@@ -79,13 +80,15 @@ function onData(dir) {
 		stream.on('end', () => {
 			counter += 1;
 			const base = path.join(dir, String(counter));
+			const env = session.envelope;
 			const meta = {
-				mail_from: session.envelope.mailFrom.address,
-				rcpt_to: session.envelope.rcptTo.map((r) => r.address),
+				mail_from: env.mailFrom.address,
+				rcpt_to: env.rcptTo.map((r) => r.address),
 				user: session.user || null,
 				tls: Boolean(session.secure),
 			};
-			fs.writeFileSync(base + '.json', JSON.stringify(meta) + '\n');
+			fs.writeFileSync(base + '.json',
+			                 JSON.stringify(meta) + '\n');
 			fs.writeFileSync(base + '.eml', Buffer.concat(chunks));
 			callback(null, 'Ok: queued as ' + counter);
 		});
