@@ -185,6 +185,7 @@ const char *rm__cte_name(rm__cte cte)
 int rm__crlf_normalize(const char *text, size_t len, char **out,
                        size_t *out_len)
 {
+	const char *cr;
 	size_t i, n = 0;
 	char *d;
 
@@ -194,16 +195,30 @@ int rm__crlf_normalize(const char *text, size_t len, char **out,
 	d = malloc(len * 2 + 1);
 	if (d == NULL)
 		return RM_ENOMEM;
-	for (i = 0; i < len; i++) {
-		if (text[i] == '\r' || text[i] == '\n') {
-			if (text[i] == '\r' && i + 1 < len &&
-			    text[i + 1] == '\n')
+
+	/* Whole lines are copied at once: memchr finds the line ends far
+	 * faster than a test of every byte. The next CR is looked for again
+	 * only once it was passed, so the text is read once. */
+	cr = memchr(text, '\r', len);
+	for (i = 0; i < len; ) {
+		const char *lf = memchr(text + i, '\n', len - i);
+		const char *end = text + len, *brk;
+
+		brk = lf != NULL ? lf : end;
+		if (cr != NULL && cr < brk)
+			brk = cr;
+		memcpy(d + n, text + i, (size_t)(brk - text) - i);
+		n += (size_t)(brk - text) - i;
+		if (brk == end)
+			break;
+		i = (size_t)(brk - text) + 1;
+		if (*brk == '\r') {
+			if (i < len && text[i] == '\n')
 				i++;
-			d[n++] = '\r';
-			d[n++] = '\n';
-		} else {
-			d[n++] = text[i];
+			cr = memchr(text + i, '\r', len - i);
 		}
+		d[n++] = '\r';
+		d[n++] = '\n';
 	}
 	d[n] = '\0';
 	*out = d;
@@ -220,13 +235,34 @@ typedef struct scan {
 	int marker;         /* the boundary marker occurs */
 } scan;
 
+/* 1 if the eight bytes at p are all printable ASCII (0x20 to 0x7e). */
+static int printable8(const unsigned char *p)
+{
+	const uint64_t ones = 0x0101010101010101u, highs = ones << 7;
+	uint64_t x;
+
+	memcpy(&x, p, 8);
+
+	/* A byte below 0x20 borrows into its high bit; a byte of 0x7f or
+	 * more has it set, or sets it when 1 is added (a carry out of 0xff
+	 * only reaches a byte already found). */
+	return (((x - 0x20 * ones) & ~x) | ((x + ones) | x)) & highs ? 0 : 1;
+}
+
 static void scan_bytes(const unsigned char *p, size_t len, scan *s)
 {
 	size_t i, line = 0;
 
 	memset(s, 0, sizeof(*s));
 	for (i = 0; i < len; i++) {
-		/* Printable ASCII, by far the most common, needs one test. */
+		/* Printable ASCII, by far the most common, needs one test, and
+		 * eight bytes of it at a time need one test for all eight. */
+		while (i + 8 <= len && printable8(p + i)) {
+			line += 8;
+			i += 8;
+		}
+		if (i == len)
+			break;
 		if (p[i] >= 0x20 && p[i] < 0x7f) {
 			line++;
 			continue;
