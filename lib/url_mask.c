@@ -103,14 +103,17 @@ static int mask_query(rm__buf *b, const char *p, size_t len)
 static int mask_one(rm__buf *b, const char *scheme, size_t scheme_len,
                     const char *p, size_t *used)
 {
-	size_t auth = strcspn(p, "/?# \t\r\n()"), i, at = 0, rest, q;
+	/* A "/" in an unencoded password must not hide it: the user-info
+	 * runs to the last "@" before the query. */
+	size_t span = strcspn(p, "?# \t\r\n()"), auth, i, at = 0, rest, q;
 	int file = scheme_len == 4 && rm__strncaseeq(scheme, "file", 4);
 	int rc = RM_OK;
 
-	for (i = 0; i < auth && !file; i++) {
+	for (i = 0; i < span && !file; i++) {
 		if (p[i] == '@')
 			at = i + 1;
 	}
+	auth = at + strcspn(p + at, "/?# \t\r\n()");
 	if (at > 0)
 		rc = mask_userinfo(b, p, at - 1, is_key_scheme(scheme,
 		                   scheme_len));
