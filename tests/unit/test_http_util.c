@@ -90,8 +90,14 @@ static void http__status_classes(void **state)
 	(void)state;
 	assert_int_equal(rm__http_status_outcome(202), RM_OUTCOME_DELIVERED);
 	assert_int_equal(rm__http_status_outcome(429), RM_OUTCOME_TRANSIENT);
-	assert_int_equal(rm__http_status_outcome(500), RM_OUTCOME_TRANSIENT);
+	assert_int_equal(rm__http_status_outcome(408), RM_OUTCOME_TRANSIENT);
 	assert_int_equal(rm__http_status_outcome(503), RM_OUTCOME_TRANSIENT);
+	/* The whole POST arrived: the provider may have queued it. */
+	assert_int_equal(rm__http_status_outcome(500), RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(rm__http_status_outcome(502), RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(rm__http_status_outcome(504), RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(rm__http_status_code(500), RM_EHTTP);
+	assert_int_equal(rm__http_status_code(503), RM_ETEMPFAIL);
 	assert_int_equal(rm__http_status_outcome(400),
 	                 RM_OUTCOME_PERM_PROVIDER);
 	assert_int_equal(rm__http_status_outcome(401),
