@@ -668,6 +668,9 @@ int rm__rate_url_options(rm_transport *t, const rm__url *url,
  * RM_OUTCOME_TRANSIENT, the wait in the result's retry hint.
  */
 int rm__rate_admit(rm_transport *t, rm_result *r, rm_error *err);
+/* Gives the admitted send back unless it went out (delivered or
+ * ambiguous): failed tries do not use up the quota. */
+void rm__rate_settle(rm_transport *t, rm_outcome outcome);
 void rm__rate_free(rm__rate *rate);
 
 extern const rm__backend rm__backend_smtp_preset;

@@ -1,9 +1,10 @@
 /*
  * A client-side sending limit: rate_per_minute=N and rate_per_day=N on
  * any transport URL. Each window is a ring of the times of the last N
- * sends; a send that would be the N+1st within the window is refused at
- * once with RM_OUTCOME_TRANSIENT and the wait until the oldest one
- * leaves the window as the retry hint. Providers such as Gmail suspend
+ * messages that went out (delivered, or maybe delivered); a send that
+ * would be the N+1st within the window is refused at once with
+ * RM_OUTCOME_TRANSIENT and the wait until the oldest one leaves the
+ * window as the retry hint. A try that failed gives its place back. Providers such as Gmail suspend
  * an account that goes over its quota; being refused here is cheaper.
  * The counts live in the transport: they start again with each process.
  */
@@ -120,6 +121,22 @@ static void window_add(window *w, long long now)
 		return;
 	w->times[(w->head + w->count) % w->limit] = now;
 	w->count++;
+}
+
+/* Forgets the newest send of the window. */
+static void window_drop(window *w)
+{
+	if (w->limit > 0 && w->count > 0)
+		w->count--;
+}
+
+void rm__rate_settle(rm_transport *t, rm_outcome outcome)
+{
+	if (t->rate == NULL || outcome == RM_OUTCOME_DELIVERED ||
+	    outcome == RM_OUTCOME_AMBIGUOUS)
+		return;
+	window_drop(&t->rate->w[0]);
+	window_drop(&t->rate->w[1]);
 }
 
 static int refuse(rm_transport *t, const window *w, long long wait,

@@ -168,6 +168,7 @@ int rm__transport_send(rm_transport *t, rm_message *msg, rm_result *r,
 	prev = rm__dkim_swap(msg, t->dkim);
 	rc = t->backend->send(t, msg, r, err);
 	rm__dkim_swap(msg, prev);
+	rm__rate_settle(t, rm_result_outcome(r));
 	return rc;
 }
 

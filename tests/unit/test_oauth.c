@@ -527,6 +527,8 @@ static void oauth__rate_limit(void **state)
 {
 	static const fs_step script[] = {
 		HELLO("250-fake.example\r\n250 PIPELINING\r\n"), FS_C(3),
+		FS_S("250 Ok\r\n550 5.1.1 No such user\r\n554 No valid "
+		     "recipients\r\n"), FS_C(1), FS_S("250 Ok\r\n"), FS_C(3),
 		FS_S(OK3), FS_BODY, FS_S(QUEUED), BYE
 	};
 	st_run x;
@@ -534,6 +536,9 @@ static void oauth__rate_limit(void **state)
 	(void)state;
 	assert_int_equal(st_open(&x, script, NULL, "smtp", "",
 	                 "rate_per_minute=1&rate_per_day=500"), 0);
+	/* A refused message did not go out: it does not count. */
+	assert_int_equal(st_send(&x, st_message("nobody@example.net", "0")),
+	                 RM_EREJECTED);
 	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
 	assert_int_equal(st_send(&x, st_message("b@example.net", "2")),
 	                 RM_ETEMPFAIL);
