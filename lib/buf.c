@@ -7,6 +7,8 @@
 #include <string.h>
 #include <sys/random.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "internal.h"
 
 void rm__buf_init(rm__buf *b, size_t max)
@@ -109,6 +111,14 @@ char *rm__buf_steal(rm__buf *b)
 	b->len = 0;
 	b->cap = 0;
 	return data;
+}
+
+void rm__free_secret(char *s)
+{
+	if (s == NULL)
+		return;
+	mbedtls_platform_zeroize(s, strlen(s));
+	free(s);
 }
 
 char *rm__strdup(const char *s)

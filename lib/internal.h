@@ -64,6 +64,9 @@ int rm__buf_printf(rm__buf *b, const char *fmt, ...) RM__PRINTF(2, 3);
 /* Hands the data to the caller (to free with free()); b is left empty. */
 char *rm__buf_steal(rm__buf *b);
 
+/* Wipes a secret string (password, token, key) and frees it. */
+void rm__free_secret(char *s);
+
 /* strdup that returns NULL for NULL. */
 char *rm__strdup(const char *s);
 char *rm__strndup(const char *s, size_t n);

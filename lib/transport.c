@@ -76,8 +76,8 @@ static void free_transport(rm_transport *t)
 	rm__oauth_free(t->oauth);
 	rm__rate_free(t->rate);
 	free(t->ca_file);
-	free(t->password);
-	free(t->oauth_token);
+	rm__free_secret(t->password);
+	rm__free_secret(t->oauth_token);
 	free(t);
 }
 

@@ -232,12 +232,12 @@ void rm__url_free(rm__url *url)
 		return;
 	for (i = 0; i < url->option_count; i++) {
 		free(url->options[i].name);
-		free(url->options[i].value);
+		rm__free_secret(url->options[i].value);
 	}
 	free(url->options);
 	free(url->scheme);
 	free(url->user);
-	free(url->password);
+	rm__free_secret(url->password);
 	free(url->host);
 	free(url->path);
 	memset(url, 0, sizeof(*url));
