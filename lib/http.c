@@ -535,6 +535,8 @@ static int perform(rm__http *h, const char *url, struct curl_slist *list,
                    rm_error *err)
 {
 	CURL *e = h->easy;
+	char *shown = NULL;
+	int rc = RM_OK;
 	CURLcode c;
 
 	h->errbuf[0] = '\0';
@@ -550,12 +552,17 @@ static int perform(rm__http *h, const char *url, struct curl_slist *list,
 	c = curl_easy_perform(e);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
+	/* Messages show the URL with any credentials masked. */
+	rm_url_mask(url, &shown, NULL);
 	if (c != CURLE_OK)
-		return transfer_failed(h, c, len, url, err);
-	curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
-	rm__logf(h->log, RM_LOG_INFO, "%s: POST %s: HTTP %ld", h->name, url,
-	         resp->status);
-	return RM_OK;
+		rc = transfer_failed(h, c, len, shown ? shown : "(URL)", err);
+	if (c == CURLE_OK) {
+		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
+		rm__logf(h->log, RM_LOG_INFO, "%s: POST %s: HTTP %ld",
+		         h->name, shown ? shown : "(URL)", resp->status);
+	}
+	free(shown);
+	return rc;
 }
 
 int rm__http_post(rm__http *h, const char *path,
