@@ -550,6 +550,57 @@ static void oauth__rate_limit(void **state)
 	st_free(&x);
 }
 
+/* The check vector of Google's XOAUTH2 documentation. */
+static void oauth__xoauth2_vector(void **state)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_OAUTH), FS_C(1), FS_S(ACCEPTED), BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open(&x, script, NULL, "smtp",
+	                 "someuser%40example.com@", "token=ya29.vF9dft4qmTc2"
+	                 "Nvb3RlckBhdHRhdmlzdGEuY29tCg"), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), 0);
+	st_close(&x);
+	assert_non_null(strstr(fake_smtp_transcript(x.fs), "AUTH XOAUTH2 "
+	                "dXNlcj1zb21ldXNlckBleGFtcGxlLmNvbQFhdXRoPUJlYXJlciB5"
+	                "YTI5LnZGOWRmdDRxbVRjMk52YjNSbGNrQmhkSFJoZG1semRHRXVZ"
+	                "Mjl0Q2cBAQ==\r\n"));
+	assert_log_clean(&x);
+	st_free(&x);
+}
+
+/* Microsoft's endpoint gets the SMTP scope with the refresh. */
+static void oauth__office365_refresh_scope(void **state)
+{
+	static const fs_step script[] = { SESSION_OK, BYE };
+	char fmt[900], path[512], buf[1024];
+	int base = read_int("count");
+	FILE *f;
+	st_run x;
+
+	(void)state;
+	fake_reset("ok");
+	snprintf(fmt, sizeof(fmt), "office365+smtp://me%%40example.com@"
+	         "default?endpoint=smtp://127.0.0.1:{port}&ehlo=client."
+	         "example&tenant=example.com&client_id=" CLIENT_ID
+	         "&client_secret=" CLIENT_SECRET "&refresh_token=" REFRESH
+	         "&token_endpoint=http://127.0.0.1:%d/token", tok.port);
+	assert_int_equal(st_open_url(&x, script, NULL, fmt), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
+	assert_log_clean(&x);
+	st_free(&x);
+	snprintf(path, sizeof(path), "%s/%d.json", tok.dir, base + 1);
+	f = fopen(path, "r");
+	assert_non_null(f);
+	buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf, "\"scope\": \"https://outlook.office.com/"
+	                       "SMTP.Send offline_access\""));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -567,6 +618,8 @@ int main(void)
 		cmocka_unit_test(oauth__535_hints),
 		cmocka_unit_test(oauth__office365_refuses_password),
 		cmocka_unit_test(oauth__rate_limit),
+		cmocka_unit_test(oauth__xoauth2_vector),
+		cmocka_unit_test(oauth__office365_refresh_scope),
 	};
 
 	signal(SIGPIPE, SIG_IGN);
