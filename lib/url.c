@@ -67,6 +67,18 @@ static int add_option(rm__url *url, const char *pair, size_t len)
 	return bad ? RM_EINVAL : RM_OK;
 }
 
+/* The last option added holds a decoded CR, LF or NUL. */
+static int bad_option(const rm__url *url, rm_error *err)
+{
+	const char *name = url->options[url->option_count - 1].name;
+
+	if (rm__has_crlf_nul(name, strlen(name)))
+		name = "url";
+	return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, name,
+	                "the URL option %s holds a percent-encoded CR, LF "
+	                "or NUL", name);
+}
+
 static int parse_query(rm__url *url, const char *query, rm_error *err)
 {
 	const char *p = query;
@@ -77,8 +89,7 @@ static int parse_query(rm__url *url, const char *query, rm_error *err)
 		int rc = len > 0 ? add_option(url, p, len) : RM_OK;
 
 		if (rc == RM_EINVAL)
-			return fail_url(err, "url", "an option holds a "
-			                "percent-encoded CR, LF or NUL");
+			return bad_option(url, err);
 		if (rc != RM_OK)
 			return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 			                "out of memory parsing URL options");
@@ -101,8 +112,9 @@ static int parse_file_url(rm__url *url, const char *text, rm_error *err)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 		                "out of memory parsing URL");
 	if (bad)
-		return fail_url(err, "url", "the folder holds a "
-		                "percent-encoded CR, LF or NUL");
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, "path",
+		                "the folder holds a percent-encoded CR, LF "
+		                "or NUL");
 	if (url->path[0] == '\0')
 		return fail_url(err, "url", "file:// needs a folder, "
 		                "as in file:///var/mail/out");
@@ -145,21 +157,30 @@ static int strip_brackets(rm__url *url)
 	return RM_OK;
 }
 
-/* The first failure of the parts in turn, or RM_OK. */
-static int get_parts(CURLU *h, rm__url *url, char **port, char **query)
+/*
+ * The first failure of the parts in turn, or RM_OK; *field names the
+ * part that failed.
+ */
+static int get_parts(CURLU *h, rm__url *url, char **port, char **query,
+                     const char **field)
 {
 	int rc;
 
 	rc = get_part(h, CURLUPART_SCHEME, 0, &url->scheme);
+	*field = "user";
 	if (rc == RM_OK)
 		rc = get_part(h, CURLUPART_USER, CURLU_URLDECODE, &url->user);
-	if (rc == RM_OK)
+	if (rc == RM_OK) {
+		*field = "password";
 		rc = get_part(h, CURLUPART_PASSWORD, CURLU_URLDECODE,
 		              &url->password);
+	}
 	if (rc == RM_OK)
 		rc = get_part(h, CURLUPART_HOST, 0, &url->host);
-	if (rc == RM_OK)
+	if (rc == RM_OK) {
+		*field = "path";
 		rc = get_part(h, CURLUPART_PATH, CURLU_URLDECODE, &url->path);
+	}
 	if (rc == RM_OK)
 		rc = get_part(h, CURLUPART_PORT, 0, port);
 	if (rc == RM_OK)
@@ -170,13 +191,15 @@ static int get_parts(CURLU *h, rm__url *url, char **port, char **query)
 static int fill_from_handle(rm__url *url, CURLU *h, rm_error *err)
 {
 	char *port = NULL, *query = NULL;
+	const char *field = "url";
 	long port_num = 0;
 	int rc = RM_OK;
 
-	rc = get_parts(h, url, &port, &query);
+	rc = get_parts(h, url, &port, &query, &field);
 	if (rc == RM_EINVAL)
-		rc = fail_url(err, "url", "the user, password or path holds "
-		              "a percent-encoded control character");
+		rc = rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, field,
+		              "the URL's %s holds a percent-encoded control "
+		              "character such as CR or LF", field);
 	else if (rc != RM_OK)
 		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 		              "out of memory parsing URL");

@@ -100,18 +100,21 @@ static void core__url_errors_are_clear(void **state)
 	assert_int_equal(rm__url_parse(&url, "smtp://a\r\nb", &err), RM_EURL);
 	assert_non_null(strstr(err.message, "CR or LF"));
 	assert_int_equal(rm__url_parse(&url, "smtp://u:p%0D%0AX@host",
-	                               &err), RM_EURL);
+	                               &err), RM_EINVAL);
+	assert_string_equal(err.field, "password");
 	assert_non_null(strstr(err.message, "control character"));
 	rm__url_free(&url);
 	assert_int_equal(rm__url_parse(&url, "smtp://host?ehlo=a%0D%0Ab",
-	                               &err), RM_EURL);
+	                               &err), RM_EINVAL);
+	assert_string_equal(err.field, "ehlo");
 	assert_non_null(strstr(err.message, "CR, LF or NUL"));
 	rm__url_free(&url);
 	assert_int_equal(rm__url_parse(&url, "smtp://host?x%00=1",
-	                               &err), RM_EURL);
+	                               &err), RM_EINVAL);
+	assert_string_equal(err.field, "x");
 	rm__url_free(&url);
 	assert_int_equal(rm__url_parse(&url, "file:///tmp/a%00b", &err),
-	                 RM_EURL);
+	                 RM_EINVAL);
 	rm__url_free(&url);
 	assert_int_equal(rm__url_parse(&url, "no scheme", &err), RM_EURL);
 	assert_non_null(strstr(err.message, "bad transport URL"));
