@@ -32,6 +32,8 @@ struct rm__http {
 	long connect_timeout;   /* seconds */
 	long timeout;           /* seconds, the whole transfer */
 	char errbuf[CURL_ERROR_SIZE];
+	const rm__http_header *req;  /* the request's headers, during a post */
+	size_t req_count;
 };
 
 /* ---------------------------------------------------------------------- */
@@ -365,10 +367,59 @@ static int secret_header(const char *line, size_t len)
 	return 0;
 }
 
+/* Removes from b the secrets the request carries (the values of its
+ * secret headers: a Bearer token, Basic credentials, a key), which a
+ * server may echo in its answer. */
+static void redact_request_secrets(const rm__http *h, rm__buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < h->req_count; i++) {
+		const char *v = h->req[i].value;
+		rm__buf name, basic;
+
+		rm__buf_init(&name, 256);
+		rm__buf_init(&basic, 4096);
+		if (rm__buf_printf(&name, "%s:", h->req[i].name) == RM_OK &&
+		    secret_header(name.data, name.len)) {
+			if (rm__strncaseeq(v, "Bearer ", 7))
+				v += 7;
+			if (rm__strncaseeq(v, "Basic ", 6) &&
+			    rm__base64_decode(&basic, v + 6,
+			                      strlen(v + 6)) == RM_OK) {
+				const char *colon = memchr(basic.data, ':',
+				                           basic.len);
+
+				rm__redact(b, basic.data, basic.len);
+				if (colon != NULL)
+					rm__redact(b, colon + 1, (size_t)(basic.data
+					           + basic.len - colon - 1));
+			}
+			rm__redact(b, v, strlen(v));
+		}
+		rm__buf_free(&name);
+		rm__buf_free(&basic);
+	}
+}
+
+/* Logs one header line the server sent, request secrets redacted. */
+static void log_header_in(const rm__http *h, const char *p, size_t n)
+{
+	rm__buf line;
+
+	rm__buf_init(&line, n + 1);
+	if (rm__buf_append(&line, p, n) == RM_OK) {
+		redact_request_secrets(h, &line);
+		rm__logf(h->log, RM_LOG_DEBUG, "< %s", line.data);
+	}
+	rm__buf_free(&line);
+}
+
 /* Logs header lines one at a time, secrets replaced by "<redacted>". */
-static void log_headers(const rm__log *log, const char *dir,
+static void log_headers(const rm__http *h, const char *dir,
                         const char *data, size_t len)
 {
+	const rm__log *log = h->log;
 	const char *p = data, *end = data + len;
 
 	while (p < end) {
@@ -380,6 +431,8 @@ static void log_headers(const rm__log *log, const char *dir,
 		if (n > 0 && secret_header(p, n))
 			rm__logf(log, RM_LOG_DEBUG, "%s %.*s <redacted>", dir,
 			         (int)(strchr(p, ':') - p + 1), p);
+		else if (n > 0 && *dir == '<')
+			log_header_in(h, p, n);
 		else if (n > 0)
 			rm__logf(log, RM_LOG_DEBUG, "%s %.*s", dir, (int)n, p);
 		p = eol != NULL ? eol + 1 : end;
@@ -393,9 +446,9 @@ static int on_debug(CURL *easy, curl_infotype type, char *data,
 
 	(void)easy;
 	if (type == CURLINFO_HEADER_OUT)
-		log_headers(h->log, ">", data, len);
+		log_headers(h, ">", data, len);
 	else if (type == CURLINFO_HEADER_IN)
-		log_headers(h->log, "<", data, len);
+		log_headers(h, "<", data, len);
 	else if (type == CURLINFO_TEXT && len > 0)
 		rm__logf(h->log, RM_LOG_DEBUG, "* %.*s",
 		         (int)(data[len - 1] == '\n' ? len - 1 : len), data);
@@ -587,8 +640,15 @@ int rm__http_post(rm__http *h, const char *path,
 		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		              "%s: out of memory preparing the request",
 		              h->name);
-	else
+	else {
+		h->req = headers;
+		h->req_count = header_count;
 		rc = perform(h, url.data, list, body, len, resp, err);
+		redact_request_secrets(h, &resp->headers);
+		redact_request_secrets(h, &resp->body);
+		h->req = NULL;
+		h->req_count = 0;
+	}
 	curl_slist_free_all(list);
 	rm__buf_free(&url);
 	return rc;

@@ -88,6 +88,16 @@ int rm__utf8_valid(const char *s, size_t len);
 int rm__random(void *buf, size_t n);
 
 /* ---------------------------------------------------------------------- */
+/* Redaction of secrets from server text (redact.c)                       */
+/* ---------------------------------------------------------------------- */
+
+/*
+ * Replaces, in text a server sent, every copy of secret (len bytes, at
+ * least 3) and of its base64 forms with "<redacted>".
+ */
+void rm__redact(rm__buf *text, const char *secret, size_t len);
+
+/* ---------------------------------------------------------------------- */
 /* Logging (log.c)                                                        */
 /* ---------------------------------------------------------------------- */
 

@@ -289,6 +289,9 @@ static int fake_port(const char *dir)
 	return port;
 }
 
+/* The fake that runs, killed by the teardown if a check fails. */
+static pid_t running_fake;
+
 static void fake_start(fake_run *f, const provider *p)
 {
 	char cmd[600];
@@ -306,6 +309,7 @@ static void fake_start(fake_run *f, const provider *p)
 		      (char *)NULL);
 		_exit(127);
 	}
+	running_fake = f->pid;
 	for (i = 0; i < 200 && (f->port = fake_port(f->dir)) == 0; i++)
 		usleep(50 * 1000);
 	assert_true(f->port > 0);
@@ -315,6 +319,41 @@ static void fake_stop(fake_run *f)
 {
 	kill(f->pid, SIGTERM);
 	waitpid(f->pid, NULL, 0);
+	running_fake = 0;
+}
+
+static int fake_teardown(void **state)
+{
+	(void)state;
+	if (running_fake > 0) {
+		kill(running_fake, SIGTERM);
+		waitpid(running_fake, NULL, 0);
+		running_fake = 0;
+	}
+	return 0;
+}
+
+/* Makes the fake answer 401 with the key in every text field its
+ * provider's error format has (p NULL: back to normal). */
+static void fake_echo(const fake_run *f, const provider *p)
+{
+	char path[512];
+	FILE *fp;
+
+	snprintf(path, sizeof(path), "%s/mode", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	if (p == NULL)
+		fputs("ok", fp);
+	else
+		fprintf(fp, "{\"status\": 401, \"headers\": {\"X-Echo\": "
+		        "\"%s\"}, \"body\": {\"errors\": [{\"message\": "
+		        "\"bad key %s\", \"field\": \"%s\"}], \"message\": "
+		        "\"bad key %s\", \"Message\": \"bad key %s\", "
+		        "\"ErrorCode\": 10, \"data\": {\"error\": "
+		        "\"bad key %s\"}}}", p->key, p->key, p->key, p->key,
+		        p->key, p->key);
+	fclose(fp);
 }
 
 static rm_message *http_message(void)
@@ -381,6 +420,13 @@ static void secrets__http_backends(void **state)
 
 		fake_start(&f, p);
 		http_send(p, &f, p->url_key, 1);
+		/* A provider that repeats the key in its error. SigV4
+		 * never sends the SES secret, so no server can echo it. */
+		if (strcmp(p->name, "ses") != 0) {
+			fake_echo(&f, p);
+			http_send(p, &f, p->url_key, 0);
+			fake_echo(&f, NULL);
+		}
 		/* The wrong key, percent-encoded as a URL user part. */
 		snprintf(wrong, sizeof(wrong), "%s", wrong_key(p));
 		http_send(p, &f, wrong, 0);
@@ -392,7 +438,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(secrets__smtp_auth_mechanisms),
-		cmocka_unit_test(secrets__http_backends),
+		cmocka_unit_test_teardown(secrets__http_backends,
+		                          fake_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
