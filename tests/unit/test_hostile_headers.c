@@ -406,6 +406,76 @@ static void hostile__long_white_space_runs(void **state)
 	free(run);
 }
 
+/* Counts and sizes past the documented ceilings: RM_ELIMIT (or
+ * RM_EINVAL) naming the field, the message unchanged and still
+ * writable. */
+static void hostile__oversized_inputs(void **state)
+{
+	rm_message *m = base_message();
+	size_t i, n = 10001, big = 4 * 1024 * 1024;
+	char *list = malloc(n * 24 + 1), *blob = malloc(big + 1), *out;
+	rm_dkim_key *key = NULL;
+	rm_error err;
+	int rc = RM_OK;
+
+	(void)state;
+	list[0] = '\0';
+	for (i = 0; i < n; i++)
+		snprintf(list + strlen(list), 24, "%su%zu@example.com",
+		         i > 0 ? "," : "", i);
+	assert_int_equal(rm_message_add_to(m, list, NULL, &err), RM_ELIMIT);
+	assert_true(starts_with(err.field, "to"));
+	for (i = 0; i <= 1000 && rc == RM_OK; i++)
+		rc = rm_message_add_header(m, "X-Many", "v", &err);
+	assert_int_equal(rc, RM_ELIMIT);
+	assert_true(starts_with(err.field, "header"));
+	for (i = 0, rc = RM_OK; i <= 1000 && rc == RM_OK; i++)
+		rc = rm_message_add_reference(m, "<r@example.com>", &err);
+	assert_int_equal(rc, RM_ELIMIT);
+	memset(blob, 'a', big);
+	blob[big] = '\0';
+	rc = rm_message_add_to(m, blob, NULL, &err);
+	assert_true(rc == RM_ELIMIT || rc == RM_EINVAL);
+	assert_true(starts_with(err.field, "to"));
+	rc = rm_dkim_key_load_mem(&key, blob, big, &err);
+	assert_true(rc < 0);
+	assert_null(key);
+	assert_int_equal(rm_message_write_mem(m, &out, NULL, NULL), RM_OK);
+	assert_non_null(strstr(out, "To: b@example.net\r\n"));
+	rm_free(out);
+	rm_message_free(m);
+	free(list);
+	free(blob);
+}
+
+/* An oversized URL: no crash, and a clear error when refused. */
+static void hostile__oversized_url(void **state)
+{
+	size_t big = 1024 * 1024;
+	char *url = malloc(big + 32);
+	rm_transport *t = NULL;
+	rm_error err;
+
+	(void)state;
+	memcpy(url, "smtp://", 7);
+	memset(url + 7, 'a', big);
+	memcpy(url + 7 + big, ".example", 9);
+	/* Opening does not resolve, so the name may be taken as it is;
+	 * otherwise the error must say why. */
+	if (rm_transport_open(&t, url, NULL, &err) == RM_OK)
+		rm_transport_close(t);
+	else
+		assert_true(strlen(err.message) > 0);
+	url[7 + big] = '?';
+	memcpy(url + 8 + big, "tls=none", 9);
+	memset(url + 7, '%', 3);
+	if (rm_transport_open(&t, url, NULL, &err) == RM_OK)
+		rm_transport_close(t);
+	else
+		assert_true(strlen(err.message) > 0);
+	free(url);
+}
+
 /* A value with a NUL: the C API sees only what comes before it, so
  * nothing after the NUL can reach the message. */
 static void hostile__nul_truncates(void **state)
@@ -499,6 +569,8 @@ int main(void)
 		cmocka_unit_test(hostile__very_long_values),
 		cmocka_unit_test(hostile__long_white_space_runs),
 		cmocka_unit_test(hostile__nul_truncates),
+		cmocka_unit_test(hostile__oversized_inputs),
+		cmocka_unit_test(hostile__oversized_url),
 		cmocka_unit_test(hostile__encoded_breaks_stay_literal),
 		cmocka_unit_test(hostile__url_parts),
 	};
