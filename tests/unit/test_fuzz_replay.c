@@ -27,6 +27,7 @@
 #include "../fuzz/fuzz_smtp_reply.c"
 #include "../fuzz/fuzz_transport.c"
 #include "../fuzz/fuzz_url.c"
+#include "../fuzz/fuzz_url_mask.c"
 
 typedef int (*replay_fn)(const uint8_t *data, size_t size);
 
@@ -129,6 +130,12 @@ static void fuzz_replay__transport(void **state)
 	replay("transport", fuzz_transport);
 }
 
+static void fuzz_replay__url_mask(void **state)
+{
+	(void)state;
+	replay("url_mask", fuzz_url_mask);
+}
+
 /* Found by the HTTP targets: a response without header lines (an empty
  * buffer, data NULL) was searched with pointer arithmetic on NULL. */
 static void fuzz_replay__http_header_of_empty_response(void **state)
@@ -155,6 +162,7 @@ int main(void)
 		cmocka_unit_test(fuzz_replay__pem),
 		cmocka_unit_test(fuzz_replay__url),
 		cmocka_unit_test(fuzz_replay__transport),
+		cmocka_unit_test(fuzz_replay__url_mask),
 		cmocka_unit_test(fuzz_replay__http_header_of_empty_response),
 	};
 
