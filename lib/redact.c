@@ -36,8 +36,10 @@ static void replace_all(rm__buf *text, const char *needle, size_t len)
 	if (rc == RM_OK)
 		rc = rm__buf_append(&out, p, (size_t)(end - p));
 	rm__buf_reset(text);
+	if (rc == RM_OK && out.len > max)
+		out.len = max;
 	if (rc == RM_OK)
-		rc = rm__buf_append(text, out.data, out.len < max ? out.len : max);
+		rc = rm__buf_append(text, out.data, out.len);
 	if (rc != RM_OK)
 		rm__buf_append_str(text, REDACTED);
 	rm__buf_free(&out);

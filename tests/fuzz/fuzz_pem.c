@@ -19,7 +19,8 @@ FUZZ_ENTRY(pem)
 	FUZZ_CHECK(rm_dkim_key_bits(key) > 0);
 	if (rm_dkim_dns_record(key, "sel", "example.com", &record, &err) ==
 	    RM_OK)
-		FUZZ_CHECK(strstr(record, "sel._domainkey.example.com") != NULL);
+		FUZZ_CHECK(strstr(record, "sel._domainkey.example.com") !=
+		           NULL);
 	rm_free(record);
 	rm_dkim_key_free(key);
 	return 0;

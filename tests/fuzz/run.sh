@@ -48,9 +48,10 @@ run_one() {
 }
 
 report() {
-	local name=$1 status=$2 log="$out/logs/$1.log"
+	local name=$1 status=$2 log="$out/logs/$1.log" runs
 	if [ "$status" -eq 0 ]; then
-		echo "ok - fuzz $name ($(grep -o 'stat::number_of_executed_units: [0-9]*' "$log" | awk '{print $2}') runs)"
+		runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+		echo "ok - fuzz $name (${runs:-?} runs)"
 		return 0
 	fi
 	echo "not ok - fuzz $name (exit status $status)"

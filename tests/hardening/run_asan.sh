@@ -28,7 +28,8 @@ for bin in "$dir"/tests/test_*; do
 	status=$?
 	passed=$(sed -n 's/^\[  *PASSED  *\] \([0-9]*\) test.*/\1/p' "$log" |
 		awk '{ n += $1 } END { print n + 0 }')
-	if [ "$status" -eq 0 ] && ! grep -q 'runtime error:\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer' "$log"; then
+	reports='runtime error:\|ERROR: AddressSanitizer\|ERROR: LeakSanitizer'
+	if [ "$status" -eq 0 ] && ! grep -q "$reports" "$log"; then
 		echo "ok - asan $name ($passed tests)"
 		continue
 	fi

@@ -10,9 +10,9 @@ cd "$top" || exit 1
 if make -j2 B=build-asan OPT="-O1 -g" \
 	SAN="-fsanitize=address,undefined -fno-omit-frame-pointer" unit \
 	>"$work/build.log" 2>&1; then
-	ok "asan: the library and the unit tests build with -fsanitize=address,undefined"
+	ok "asan: library and unit tests build with ASan and UBSan"
 else
-	not_ok "asan: the library and the unit tests build with -fsanitize=address,undefined"
+	not_ok "asan: library and unit tests build with ASan and UBSan"
 	tail -n 30 "$work/build.log" | sed 's/^/#   /'
 	it_finish
 fi

@@ -9,9 +9,9 @@ it_init 96-fuzz
 cd "$top" || exit 1
 
 if make -j2 fuzz >"$work/build.log" 2>&1; then
-	ok "fuzz: the targets build with clang -fsanitize=fuzzer,address,undefined"
+	ok "fuzz: targets build with clang libFuzzer, ASan and UBSan"
 else
-	not_ok "fuzz: the targets build with clang -fsanitize=fuzzer,address,undefined"
+	not_ok "fuzz: targets build with clang libFuzzer, ASan and UBSan"
 	tail -n 30 "$work/build.log" | sed 's/^/#   /'
 	it_finish
 fi

@@ -58,7 +58,7 @@ static const payload payloads[] = {
 	{ "DEL", "\x7f" BCC, 0 },
 	{ "NUL then CRLF", "\0\r\n" BCC, 1 },
 	{ "QP =0D=0A", "=0D=0A" BCC, 1 },
-	{ "encoded word CRLF", " =?utf-8?q?=0D=0ABcc:_victim@example.org?=", 1 },
+	{ "encoded word CRLF", " =?utf-8?q?=0D=0ABcc:_v@example.org?=", 1 },
 	{ "encoded word B", " =?UTF-8?B?DQpCY2M6IHZAZXhhbXBsZS5vcmc=?=", 1 },
 	{ "percent CRLF", "%0D%0A" BCC, 1 },
 	{ "HTML entity", "&#13;&#10;" BCC, 1 },

@@ -260,7 +260,8 @@ static const provider providers[] = {
 static const char *wrong_key(const provider *p)
 {
 	static const char *const keys[] = {
-		"SG.Wrong-Key-9", "key-Wrong", "AKIDEXAMPLE:WrongSecretWrongSecret",
+		"SG.Wrong-Key-9", "key-Wrong",
+		"AKIDEXAMPLE:WrongSecretWrongSecret",
 		"pm-Wrong-Token", "api-Wrong-Key"
 	};
 
