@@ -30,20 +30,32 @@
 static void no_secret_in(const char *text, const char *secret,
                          size_t secret_len, const char *where)
 {
-	rm__buf b64;
+	rm__buf raw, b64;
+	size_t k;
 
 	if (text == NULL)
 		return;
 	if (secret_len >= 4 && memmem(text, strlen(text), secret,
 	                              secret_len) != NULL)
 		fail_msg("a secret appears in %s: %s", where, text);
-	rm__buf_init(&b64, 4096);
-	assert_int_equal(rm__base64_encode(&b64, secret, secret_len), RM_OK);
-	/* The last characters depend on padding: compare the stable part. */
-	if (b64.len > 8 && memmem(text, strlen(text), b64.data,
-	                          b64.len - 4) != NULL)
-		fail_msg("a secret's base64 appears in %s: %s", where, text);
-	rm__buf_free(&b64);
+	/* In base64 after k other bytes, the characters from the first
+	 * whole sextet of the secret to its last one are fixed. */
+	for (k = 0; k < 3; k++) {
+		size_t from = (8 * k + 5) / 6, to = 8 * (k + secret_len) / 6;
+
+		rm__buf_init(&raw, 4096);
+		rm__buf_init(&b64, 8192);
+		rm__buf_append(&raw, "\0\0", k);
+		rm__buf_append(&raw, secret, secret_len);
+		assert_int_equal(rm__base64_encode(&b64, raw.data, raw.len),
+		                 RM_OK);
+		if (to >= from + 6 && memmem(text, strlen(text),
+		                             b64.data + from, to - from))
+			fail_msg("a secret's base64 appears in %s: %s", where,
+			         text);
+		rm__buf_free(&raw);
+		rm__buf_free(&b64);
+	}
 }
 
 typedef struct secret {
@@ -94,6 +106,36 @@ static void check_result(const rm_result *r, const secret *secrets,
 		assert_int_equal(rm_result_recipient(r, i, &s), RM_OK);
 		texts[0] = s.text;
 		check_texts(texts, 1, secrets, count);
+	}
+}
+
+/* rm__redact finds the secret inside base64 at every alignment, with
+ * any bytes before and after it. */
+static void secrets__redact_base64_alignments(void **state)
+{
+	static const char *const around[] = { "", "u", "\0u", "\0us" };
+	size_t i, j;
+
+	(void)state;
+	for (i = 0; i < RM__ARRAY_LEN(around); i++) {
+		for (j = 0; j < RM__ARRAY_LEN(around); j++) {
+			rm__buf raw, text;
+
+			rm__buf_init(&raw, 256);
+			rm__buf_init(&text, 4096);
+			rm__buf_append(&raw, around[i], i);
+			rm__buf_append_str(&raw, PASSWORD);
+			rm__buf_append(&raw, around[j], j);
+			rm__buf_append_str(&text, "535 echo ");
+			rm__base64_encode(&text, raw.data, raw.len);
+			rm__buf_printf(&text, " and %s.", PASSWORD);
+			rm__redact(&text, PASSWORD, strlen(PASSWORD));
+			no_secret_in(text.data, PASSWORD, strlen(PASSWORD),
+			             "redacted text");
+			assert_non_null(strstr(text.data, "<redacted>"));
+			rm__buf_free(&raw);
+			rm__buf_free(&text);
+		}
 	}
 }
 
@@ -438,6 +480,7 @@ static void secrets__http_backends(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(secrets__redact_base64_alignments),
 		cmocka_unit_test(secrets__smtp_auth_mechanisms),
 		cmocka_unit_test_teardown(secrets__http_backends,
 		                          fake_teardown),
