@@ -786,6 +786,44 @@ static void hostile__tls_required_by_default_off_loopback(void **state)
 	}
 }
 
+/* A man in the middle pipelines plaintext after the 220 to STARTTLS:
+ * a fake EHLO reply offering PLAIN. It is discarded with the plaintext
+ * session (RFC 3207 section 4.2, CVE-2011-0411): the client asks EHLO
+ * again inside TLS and uses what that reply offers (LOGIN). */
+static void hostile__starttls_plaintext_pipelined(void **state)
+{
+	static const fs_step script[] = {
+		FS_S(GREET), FS_C(1),
+		FS_S("250-fake.example\r\n250 STARTTLS\r\n"), FS_C(1),
+		FS_S("220 2.0.0 Ready\r\n250-evil.example\r\n"
+		     "250 AUTH PLAIN\r\n"), FS_STARTTLS, FS_C(1),
+		FS_S("250-smtp.example.com\r\n250 AUTH LOGIN\r\n"), FS_C(1),
+		FS_S("334 VXNlcm5hbWU6\r\n"), FS_C(1),
+		FS_S("334 UGFzc3dvcmQ6\r\n"), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), FS_C(1), FS_S("221 Bye\r\n"),
+		FS_DONE
+	};
+	static const char want[] = "EHLO client.example\r\nSTARTTLS\r\n"
+	                           "EHLO client.example\r\nAUTH LOGIN\r\n";
+	static fs_tls tls;
+	char url[600];
+	st_run x;
+
+	(void)state;
+	tls.cert_pem = certs.good.cert;
+	tls.key_pem = certs.good.key;
+	snprintf(url, sizeof(url), "smtp://user:secret@smtp.example.com:"
+	         "{port}?connect_to=127.0.0.1&ehlo=client.example&ca_file=%s"
+	         "&tls=required", certs.ca_file);
+	assert_int_equal(st_open_url(&x, script, &tls, url), 0);
+	assert_int_equal(rm_transport_check(x.t, NULL, &x.err), RM_OK);
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	assert_true(strncmp(fake_smtp_transcript(x.fs), want,
+	                    strlen(want)) == 0);
+	st_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -809,6 +847,9 @@ int main(void)
 		                                tls_setup, tls_teardown),
 		cmocka_unit_test_setup_teardown(hostile__tls_1_0_only_server,
 		                                tls_setup, tls_teardown),
+		cmocka_unit_test_setup_teardown(
+			hostile__starttls_plaintext_pipelined,
+			tls_setup, tls_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
