@@ -8,6 +8,7 @@
  * 15.6.4 503), RFC 6585 section 4 (429).
  */
 #include <pthread.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -278,9 +279,23 @@ static time_t server_now(const rm__http_response *r)
 	return time(NULL);
 }
 
+/* A hint further away than this is as good as "not today". */
+#define HINT_MAX_SECONDS (366LL * 86400)
+
+/* Milliseconds from now until when; far-off dates are capped, since a
+ * server may send any year and the difference must not overflow. */
 static long long seconds_until(time_t when, time_t now)
 {
-	return when > now ? (long long)(when - now) * 1000 : 0;
+	long long diff;
+
+	if (when <= now)
+		return 0;
+	if (now < 0 && when > LLONG_MAX + (long long)now)
+		return HINT_MAX_SECONDS * 1000;
+	diff = (long long)when - (long long)now;
+	if (diff > HINT_MAX_SECONDS)
+		diff = HINT_MAX_SECONDS;
+	return diff * 1000;
 }
 
 /*

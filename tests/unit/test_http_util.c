@@ -65,6 +65,21 @@ static void http__ratelimit_reset(void **state)
 	                          "\r\n"), 0);
 }
 
+/* A date centuries away (found by fuzzing) is capped, not overflowed. */
+static void http__far_future_hint_is_capped(void **state)
+{
+	long long year_ms = 366LL * 86400 * 1000;
+
+	(void)state;
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\n"
+	                          "Retry-After: Wed, 21 Oct 700000000\r\n"
+	                          "\r\n"), year_ms);
+	assert_int_equal(hint_for("HTTP/1.1 429 x\r\n"
+	                          "Date: Tue, 02 Jan 2024 03:04:05 GMT\r\n"
+	                          "X-RateLimit-Reset: 2147483647\r\n\r\n"),
+	                 year_ms);
+}
+
 /* Only the final response's headers count (not a 100 Continue's). */
 static void http__headers_of_final_response(void **state)
 {
@@ -243,6 +258,7 @@ int main(void)
 		cmocka_unit_test(http__retry_after_seconds),
 		cmocka_unit_test(http__retry_after_date),
 		cmocka_unit_test(http__ratelimit_reset),
+		cmocka_unit_test(http__far_future_hint_is_capped),
 		cmocka_unit_test(http__headers_of_final_response),
 		cmocka_unit_test(http__status_classes),
 		cmocka_unit_test(http__header_value_logical),
