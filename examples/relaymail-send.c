@@ -676,9 +676,14 @@ static int check(rm_transport *t)
 
 static void print_recipient(const rm_recipient_status *st)
 {
+	const char *what = "not delivered";
+
+	if (st->accepted)
+		what = "accepted";
+	else if (st->reply_code >= 400)
+		what = "refused";
 	fprintf(stderr, "relaymail-send: recipient <%s> %s: %s", st->address,
-	        st->accepted ? "accepted" : "refused",
-	        rm_outcome_name(st->outcome));
+	        what, rm_outcome_name(st->outcome));
 	if (st->reply_code != 0)
 		fprintf(stderr, " (%d%s%s %s)", st->reply_code,
 		        st->enhanced_status[0] ? " " : "",
@@ -686,15 +691,21 @@ static void print_recipient(const rm_recipient_status *st)
 	fputc('\n', stderr);
 }
 
-/* Lists refused recipients (and every recipient with --verbose). */
+/*
+ * Lists the recipients a server answered for and did not take (every
+ * recipient with --verbose). When the whole send failed before any
+ * server reply, the error says it once; repeating it per recipient
+ * would suggest they were refused.
+ */
 static void print_recipients(const rm_result *r, int all)
 {
 	rm_recipient_status st;
 	size_t i;
 
 	for (i = 0; i < rm_result_recipient_count(r); i++) {
-		if (rm_result_recipient(r, i, &st) == RM_OK &&
-		    (all || !st.accepted))
+		if (rm_result_recipient(r, i, &st) != RM_OK)
+			continue;
+		if (all || (!st.accepted && st.reply_code != 0))
 			print_recipient(&st);
 	}
 }
@@ -720,14 +731,19 @@ static int send_one(rm_transport *t, rm_message *msg, int verbose)
 		return EX_OSERR;
 	}
 	rc = rm_send(t, msg, r, &err);
-	print_recipients(r, verbose || rc != RM_OK);
+	print_recipients(r, verbose);
 	if (rc == RM_OK) {
 		print_sent(r);
 	} else {
 		print_error("not sent", &err);
-		if (rm_result_text(r)[0] != '\0')
+		if (rm_result_reply_code(r) != 0 &&
+		    strstr(err.message, rm_result_text(r)) == NULL)
 			fprintf(stderr, "relaymail-send: server said: %s\n",
 			        rm_result_text(r));
+		if (rm_result_outcome(r) == RM_OUTCOME_AMBIGUOUS)
+			fprintf(stderr, "relaymail-send: the message may "
+			        "have been delivered: sending it again may "
+			        "deliver it twice\n");
 		status = exit_for(&err);
 	}
 	rm_result_free(r);
