@@ -28,7 +28,9 @@ DEP_CFLAGS := $(shell pkg-config --cflags libcurl libcjson libidn2)
 DEP_LIBS   := $(shell pkg-config --libs libcurl libcjson libidn2) \
               -lmbedtls -lmbedx509 -lmbedcrypto
 # DKIM: Ed25519 signatures (RFC 8463) come from libsodium when present.
+PC_SODIUM :=
 ifeq ($(shell pkg-config --exists libsodium && echo yes),yes)
+PC_SODIUM := libsodium
 CPPFLAGS  += -DRM_HAVE_SODIUM
 DEP_CFLAGS += $(shell pkg-config --cflags libsodium)
 DEP_LIBS  += $(shell pkg-config --libs libsodium)
@@ -97,8 +99,7 @@ $(B)/bin/%: examples/%.c $(A_FILE) include/relaymail.h
 
 $(B)/relaymail.pc: pkgconfig/relaymail.pc.in Makefile
 	@mkdir -p $(dir $@)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 # Unit tests see the internal header and link the static library, so
 # they can reach internal functions as well as the public API.
@@ -148,7 +149,8 @@ $(B)/man/man8/%.8: docs/man/%.8.md scripts/md2man.py
 # library from its own place (LIBDIR/cmake/relaymail), so it needs only
 # INCDIR relative to LIBDIR.
 PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|'
+	    -e 's|@INCDIR@|$(INCDIR)|' -e 's|@VERSION@|$(VERSION)|' \
+	    -e 's|@SODIUM@|$(PC_SODIUM)|'
 CMAKE_SED = sed -e 's|@VERSION@|$(VERSION)|g' \
 	    -e 's|@SOVERSION@|$(SOVERSION)|g' \
 	    -e 's|@MAJOR@|$(word 1,$(subst ., ,$(VERSION)))|g' \
@@ -173,6 +175,10 @@ install: all man
 	install -m 644 $(A_FILE) $(DESTDIR)$(LIBDIR)/
 	$(PC_SED) pkgconfig/relaymail.pc.in > $(DESTDIR)$(PCDIR)/relaymail.pc
 	install -m 755 $(PROGS) $(DESTDIR)$(BINDIR)/
+	@# A real install (no DESTDIR) by root refreshes the loader's cache,
+	@# so programs find librelaymail.so.$(SOVERSION) at once.
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  ldconfig 2>/dev/null || true; fi
 
 uninstall:
 	rm -f $(DESTDIR)$(INCDIR)/relaymail.h \
