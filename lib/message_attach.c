@@ -35,17 +35,51 @@ static int is_token(const char *s, size_t len)
 	return 1;
 }
 
-/* "type/subtype" only; multipart and message types are the writer's. */
-static int check_content_type(const char *type, rm_error *err)
+/* Length of "type/subtype" at the start of type, or 0 if malformed. */
+static size_t media_type_len(const char *type)
 {
 	const char *slash = strchr(type, '/');
+	size_t len = strcspn(type, ";");
 
-	if (slash == NULL || !is_token(type, (size_t)(slash - type)) ||
-	    !is_token(slash + 1, strlen(slash + 1)))
+	if (slash == NULL || slash >= type + len ||
+	    !is_token(type, (size_t)(slash - type)))
+		return 0;
+	while (len > 0 && type[len - 1] == ' ')
+		len--;
+	if (!is_token(slash + 1, len - (size_t)(slash + 1 - type)))
+		return 0;
+	return len;
+}
+
+/* Accepts nothing after the media type, or "; charset=TOKEN". */
+static int charset_param_ok(const char *rest)
+{
+	rest += strspn(rest, " ");
+	if (*rest == '\0')
+		return 1;
+	if (*rest != ';')
+		return 0;
+	rest += 1 + strspn(rest + 1, " ");
+	if (!rm__strncaseeq(rest, "charset=", 8))
+		return 0;
+	rest += 8;
+	return is_token(rest, strlen(rest));
+}
+
+/*
+ * "type/subtype", optionally with a charset parameter for text the
+ * caller knows the encoding of; multipart and message types are the
+ * writer's.
+ */
+static int check_content_type(const char *type, rm_error *err)
+{
+	size_t len = media_type_len(type);
+
+	if (len == 0 || !charset_param_ok(type + len))
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                "content_type", "content_type must be "
-		                "\"type/subtype\" without parameters "
-		                "(RFC 2045 5.1)");
+		                "\"type/subtype\", optionally followed by "
+		                "\"; charset=NAME\" (RFC 2045 5.1)");
 	if (rm__strncaseeq(type, "multipart/", 10) ||
 	    rm__strncaseeq(type, "message/", 8))
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
@@ -160,6 +194,36 @@ static int push_part(rm_message *msg, rm__part *p, int rc, rm_error *err)
 	return RM_OK;
 }
 
+/*
+ * Text in memory with non-ASCII bytes that form valid UTF-8 is labelled
+ * charset=utf-8: without a charset a reader assumes US-ASCII (RFC 2046
+ * section 4.1.2) and shows the bytes wrong. Files are not scanned.
+ */
+static int default_charset(rm__part *p, const void *data, size_t len)
+{
+	const unsigned char *b = data;
+	size_t i;
+	int high = 0;
+	rm__buf type;
+
+	if (!rm__strncaseeq(p->content_type, "text/", 5) ||
+	    strchr(p->content_type, ';') != NULL)
+		return RM_OK;
+	for (i = 0; i < len && !high; i++)
+		high = b[i] >= 0x80;
+	if (!high || !rm__utf8_valid(data, len))
+		return RM_OK;
+
+	rm__buf_init(&type, 512);
+	if (rm__buf_printf(&type, "%s; charset=utf-8", p->content_type)) {
+		rm__buf_free(&type);
+		return RM_ENOMEM;
+	}
+	free(p->content_type);
+	p->content_type = rm__buf_steal(&type);
+	return RM_OK;
+}
+
 int rm_message_attach_data(rm_message *msg, const void *data, size_t len,
                            const rm_attachment_opts *opts, rm_error *err)
 {
@@ -177,6 +241,8 @@ int rm_message_attach_data(rm_message *msg, const void *data, size_t len,
 
 	memset(&p, 0, sizeof(p));
 	rc = part_names(&p, opts, "attachment.bin", err);
+	if (rc == RM_OK)
+		rc = default_charset(&p, data, len);
 	if (rc == RM_OK) {
 		p.data = malloc(len > 0 ? len : 1);
 		rc = p.data == NULL ? RM_ENOMEM : RM_OK;

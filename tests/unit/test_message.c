@@ -532,7 +532,7 @@ static void message__failed_calls_change_nothing(void **state)
 	                 RM_EINVAL);
 	assert_string_equal(err.field, "filename");
 	opts.filename = "a.txt";
-	opts.content_type = "text/plain; charset=x";
+	opts.content_type = "text/plain; format=flowed";
 	assert_int_equal(rm_message_attach_data(msg, "x", 1, &opts, &err),
 	                 RM_EINVAL);
 	opts.content_type = "message/rfc822";
@@ -802,6 +802,41 @@ static void message__file_attachment_streamed(void **state)
 	rm_message_free(msg);
 }
 
+/* Text attachments say their charset: given, or utf-8 found in memory. */
+static void message__text_attachment_charset(void **state)
+{
+	rm_message *msg = basic_message();
+	rm_attachment_opts o = RM_ATTACHMENT_OPTS_INIT;
+	static const char umlauts[] = "Zeile 2 \xc3\xa4\xc3\xb6\xc3\xbc\n";
+	char *out;
+
+	(void)state;
+	o.filename = "notes.txt";
+	OK(rm_message_attach_data(msg, umlauts, strlen(umlauts), &o, &err));
+	o.filename = "plain.txt";
+	OK(rm_message_attach_data(msg, "ascii\n", 6, &o, &err));
+	o.filename = "latin1.txt";
+	o.content_type = "text/plain; charset=iso-8859-1";
+	OK(rm_message_attach_data(msg, "\xe4\n", 2, &o, &err));
+	o.content_type = "text/plain; name=x";
+	assert_int_equal(rm_message_attach_data(msg, "x", 1, &o, &err),
+	                 RM_EINVAL);
+	assert_string_equal(err.field, "content_type");
+	o.content_type = "text/plain; charset=a b";
+	assert_int_equal(rm_message_attach_data(msg, "x", 1, &o, &err),
+	                 RM_EINVAL);
+
+	out = write_mem(msg, NULL);
+	assert_non_null(strstr(out, "Content-Type: text/plain; charset=utf-8;"
+	                       " name=\"notes.txt\"\r\n"));
+	assert_non_null(strstr(out, "Content-Type: text/plain; "
+	                       "name=\"plain.txt\"\r\n"));
+	assert_non_null(strstr(out, "Content-Type: text/plain; "
+	                       "charset=iso-8859-1; name=\"latin1.txt\"\r\n"));
+	rm_free(out);
+	rm_message_free(msg);
+}
+
 static void message__callback_can_stop(void **state)
 {
 	rm_message *msg = full_message();
@@ -969,6 +1004,7 @@ int main(void)
 		cmocka_unit_test(message__message_id_forms),
 		cmocka_unit_test(message__date_case16),
 		cmocka_unit_test(message__file_attachment_streamed),
+		cmocka_unit_test(message__text_attachment_charset),
 		cmocka_unit_test(message__callback_can_stop),
 		cmocka_unit_test(message__envelope_order_and_dedup),
 		cmocka_unit_test(message__envelope_dedup_at_scale),
