@@ -83,7 +83,7 @@ typedef enum rm_status {
 	RM_ECLOSED = -9,      /* the peer closed the connection */
 	RM_ETLS = -10,        /* the TLS handshake or record layer failed */
 	RM_ECERT = -11,       /* the server certificate failed verification */
-	RM_ENOTLS = -12,      /* TLS is required but the server does not offer it */
+	RM_ENOTLS = -12,      /* TLS required but not offered by the server */
 	RM_EPROTOCOL = -13,   /* the server broke the protocol */
 	RM_EAUTH = -14,       /* authentication was refused */
 	RM_EUNSUPPORTED = -15,/* the server lacks a feature the message needs */
@@ -256,8 +256,11 @@ RM_EXTERN int rm_message_set_html(rm_message *msg, const char *html,
  */
 typedef struct rm_attachment_opts {
 	unsigned version;          /* RM_ATTACHMENT_OPTS_VERSION */
-	const char *filename;      /* the name shown; default: the file's name */
-	const char *content_type;  /* default: from the name's extension */
+	const char *filename;      /* the name shown; default: the file name */
+	const char *content_type;  /* default: from the name's extension;
+	                              "text/plain; charset=NAME" names the
+	                              charset of text (in-memory UTF-8 text
+	                              gets charset=utf-8 by itself) */
 	const char *content_id;    /* when set, the part is inline, in
 	                              multipart/related, referenced from the
 	                              HTML as "cid:<content_id>" */

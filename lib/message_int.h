@@ -1,6 +1,7 @@
 /*
- * The message model shared by message.c (the setters) and writer.c (the
- * serialiser). Nothing outside those files and mimetypes.c includes it.
+ * The message model: shared by the setters (message*.c), the writer and
+ * the backends that map a message to their own fields (http_*.c, dkim.c).
+ * Only code inside the library includes it.
  */
 #ifndef RM_MESSAGE_INT_H
 #define RM_MESSAGE_INT_H

@@ -4,8 +4,9 @@
  * messages that went out (delivered, or maybe delivered); a send that
  * would be the N+1st within the window is refused at once with
  * RM_OUTCOME_TRANSIENT and the wait until the oldest one leaves the
- * window as the retry hint. A try that failed gives its place back. Providers such as Gmail suspend
- * an account that goes over its quota; being refused here is cheaper.
+ * window as the retry hint. A try that failed gives its place back.
+ * Providers such as Gmail suspend an account that goes over its quota;
+ * being refused here is cheaper.
  * The counts live in the transport: they start again with each process.
  */
 #include <stdio.h>

@@ -112,9 +112,9 @@ static int parse_file_url(rm__url *url, const char *text, rm_error *err)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 		                "out of memory parsing URL");
 	if (bad)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, "path",
-		                "the folder holds a percent-encoded CR, LF "
-		                "or NUL");
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
+		                "path", "the folder holds a percent-encoded "
+		                "CR, LF or NUL");
 	if (url->path[0] == '\0')
 		return fail_url(err, "url", "file:// needs a folder, "
 		                "as in file:///var/mail/out");
