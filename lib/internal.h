@@ -75,10 +75,7 @@ char *rm__strndup(const char *s, size_t n);
 int rm__strcaseeq(const char *a, const char *b);
 int rm__strncaseeq(const char *a, const char *b, size_t n);
 
-/*
- * Returns the first CR, LF or NUL-free violation: 1 if s (of len bytes)
- * holds a CR, LF or NUL byte, else 0.
- */
+/* 1 if s (of len bytes) holds a CR, LF or NUL byte, else 0. */
 int rm__has_crlf_nul(const char *s, size_t len);
 
 /* 1 if s is valid UTF-8 (no overlong forms, no surrogates). */
