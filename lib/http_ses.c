@@ -257,42 +257,73 @@ static int add_email_tags(cJSON *root, const ses_impl *s,
 	return rc;
 }
 
-static int add_list(cJSON *dest, const char *name, const rm__mblist *list,
-                    const char *field, rm_error *err)
+/*
+ * Which list (0 To, 1 Cc, 2 Bcc) each recipient of the whole list comes
+ * from, counted as rm__message_envelope counts them: in order, later
+ * duplicates left out. The lists hold at most SES_MAX_RECIPIENTS.
+ */
+static void classify(const rm_message *msg, unsigned char *kind,
+                     const rm__mailbox **seen)
 {
-	cJSON *arr;
-	rm__buf addr;
-	size_t i;
-	int rc = RM_OK;
+	const rm__mblist *lists[3] = { &msg->to, &msg->cc, &msg->bcc };
+	size_t i, j, k, n = 0;
 
-	if (list->count == 0)
-		return RM_OK;
-	arr = cJSON_AddArrayToObject(dest, name);
-	rm__buf_init(&addr, 1024);
-	for (i = 0; arr != NULL && i < list->count && rc == RM_OK; i++) {
-		rm__buf_reset(&addr);
-		rc = rm__http_addr(&list->items[i], field, &addr, err);
-		if (rc == RM_OK)
-			cJSON_AddItemToArray(arr,
-			                     cJSON_CreateString(addr.data));
+	for (i = 0; i < 3; i++) {
+		for (j = 0; j < lists[i]->count; j++) {
+			const rm__mailbox *mb = &lists[i]->items[j];
+
+			for (k = 0; k < n && !rm__mailbox_same(seen[k], mb);
+			     k++)
+				;
+			if (k < n)
+				continue;
+			seen[n] = mb;
+			kind[n++] = (unsigned char)i;
+		}
 	}
-	rm__buf_free(&addr);
-	return arr != NULL ? rc : RM_ENOMEM;
 }
 
-/* Destination: the envelope (To, Cc and Bcc) as addr-specs. */
-static int add_destination(cJSON *root, const rm_message *msg,
-                           rm_error *err)
+static int add_rcpts(cJSON *dest, const rm_message *msg,
+                     const rm__envelope *env)
+{
+	static const char *const names[3] = { "ToAddresses", "CcAddresses",
+	                                      "BccAddresses" };
+	unsigned char kind[SES_MAX_RECIPIENTS];
+	const rm__mailbox *seen[SES_MAX_RECIPIENTS];
+	cJSON *arr[3] = { NULL, NULL, NULL };
+	size_t i;
+
+	classify(msg, kind, seen);
+	for (i = 0; i < env->rcpt_count; i++) {
+		int l = kind[env->index[i]];
+
+		if (arr[l] == NULL)
+			arr[l] = cJSON_AddArrayToObject(dest, names[l]);
+		if (arr[l] == NULL || !cJSON_AddItemToArray(arr[l],
+		    cJSON_CreateString(env->rcpts[i])))
+			return RM_ENOMEM;
+	}
+	return RM_OK;
+}
+
+/*
+ * Destination: the envelope as addr-specs, in the list each recipient
+ * came from. Built from rm__message_envelope so that a route retrying
+ * part of the recipients sends only to those it masked in.
+ */
+static int add_destination(cJSON *root, rm_message *msg, rm_error *err)
 {
 	cJSON *dest = cJSON_AddObjectToObject(root, "Destination");
-	int rc = dest != NULL ? RM_OK : RM_ENOMEM;
+	rm__envelope env;
+	int rc;
 
-	if (rc == RM_OK)
-		rc = add_list(dest, "ToAddresses", &msg->to, "to", err);
-	if (rc == RM_OK)
-		rc = add_list(dest, "CcAddresses", &msg->cc, "cc", err);
-	if (rc == RM_OK)
-		rc = add_list(dest, "BccAddresses", &msg->bcc, "bcc", err);
+	if (dest == NULL)
+		return RM_ENOMEM;
+	rc = rm__message_envelope(msg, 0, &env, err);
+	if (rc != RM_OK)
+		return rc;
+	rc = add_rcpts(dest, msg, &env);
+	rm__envelope_free(&env);
 	return rc;
 }
 

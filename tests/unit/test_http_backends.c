@@ -725,6 +725,35 @@ static void ses__sends_the_message(void **state)
 	cJSON_Delete(rec);
 }
 
+/* A route retrying part of the recipients masks the others out: the
+ * Destination must hold only the masked-in ones, or they get it twice. */
+static void ses__destination_follows_the_rcpt_mask(void **state)
+{
+	const fake *f = *state;
+	static const unsigned char mask[] = { 0, 1, 0 };
+	rm_transport *t = open_fake(f, NULL);
+	rm_message *msg = standard_message(1);
+	rm_error err;
+	cJSON *rec;
+	const cJSON *d;
+
+	fake_mode(f, NULL);
+	rm__message_set_rcpt_mask(msg, mask, sizeof(mask));
+	if (rm_send(t, msg, NULL, &err) != RM_OK)
+		fail_msg("ses: %s", err.message);
+	rm__message_set_rcpt_mask(msg, NULL, 0);
+	rec = fake_last(f);
+	d = path(path(rec, "json", NULL), "Destination", NULL);
+	assert_null(cJSON_GetObjectItem(d, "ToAddresses"));
+	assert_null(cJSON_GetObjectItem(d, "BccAddresses"));
+	assert_int_equal(cJSON_GetArraySize(path(d, "CcAddresses", NULL)), 1);
+	assert_string_equal(str(cJSON_GetArrayItem(path(d, "CcAddresses",
+	                        NULL), 0)), "carol@example.org");
+	cJSON_Delete(rec);
+	rm_message_free(msg);
+	rm_transport_close(t);
+}
+
 static void ses__bad_signature_is_refused(void **state)
 {
 	const fake *f = *state;
@@ -1004,6 +1033,7 @@ int main(void)
 	};
 	const struct CMUnitTest ses[] = {
 		T(ses__sends_the_message, ses_fake),
+		T(ses__destination_follows_the_rcpt_mask, ses_fake),
 		T(http__log_never_shows_the_key, ses_fake),
 		T(ses__bad_signature_is_refused, ses_fake),
 		T(ses__errors, ses_fake),
