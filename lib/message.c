@@ -532,12 +532,15 @@ int rm_message_add_reference(rm_message *msg, const char *id, rm_error *err)
 /* Custom headers                                                         */
 /* ---------------------------------------------------------------------- */
 
-/* Fields the library writes itself; callers may not add them. */
+/*
+ * Fields the library writes itself; callers may not add them.
+ * DKIM-Signature is the signer's: one copied in would not verify.
+ */
 static const char *const reserved_headers[] = {
 	"Bcc", "Cc", "Content-Description", "Content-Disposition",
 	"Content-ID", "Content-Transfer-Encoding", "Content-Type", "Date",
-	"From", "In-Reply-To", "MIME-Version", "Message-ID", "References",
-	"Reply-To", "Sender", "Subject", "To",
+	"DKIM-Signature", "From", "In-Reply-To", "MIME-Version",
+	"Message-ID", "References", "Reply-To", "Sender", "Subject", "To",
 };
 
 static int check_header_name(const char *name, rm_error *err)
