@@ -77,12 +77,6 @@ static int parse_flag(const rm__url *url, const char *name, int *out,
 	return fail_option(err, name, "say yes or no");
 }
 
-static int is_loopback(const char *host)
-{
-	return strncmp(host, "127.", 4) == 0 || strcmp(host, "[::1]") == 0 ||
-	       strcmp(host, "::1") == 0 || rm__strcaseeq(host, "localhost");
-}
-
 /*
  * An endpoint must be https, or plain http on the loopback interface (the
  * fakes of the tests), or plain http the caller asked for in plain words:
@@ -106,7 +100,7 @@ static int check_endpoint(const char *endpoint, int allow_http,
 	         !rm__strcaseeq(scheme, "http"))
 		rc = fail_option(err, "endpoint", "the scheme must be https");
 	else if (rm__strcaseeq(scheme, "http") && !allow_http &&
-	         !is_loopback(host))
+	         !rm__host_is_loopback(host))
 		rc = fail_option(err, "endpoint", "plain http sends the API "
 		                 "key in clear text; use https, or add "
 		                 "allow_insecure_http=yes");

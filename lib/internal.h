@@ -426,6 +426,13 @@ int rm__url_parse(rm__url *url, const char *text, rm_error *err);
 void rm__url_free(rm__url *url);
 
 /*
+ * 1 if host names this machine: "localhost" (with or without the final
+ * dot), an IPv4 address in 127.0.0.0/8, or ::1 (bare or in brackets).
+ * The one rule for letting plain text through on loopback (net_loopback.c).
+ */
+int rm__host_is_loopback(const char *host);
+
+/*
  * The value of the query option name (and marks it used), or NULL when
  * absent. An option given twice is the last one.
  */

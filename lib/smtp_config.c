@@ -36,21 +36,6 @@ static int check_wire_text(const char *s, const char *field, rm_error *err)
 	                "%s must not contain CR, LF or NUL", field);
 }
 
-static int is_loopback(const char *host)
-{
-	struct in_addr a4;
-	struct in6_addr a6;
-
-	if (rm__strcaseeq(host, "localhost") ||
-	    rm__strcaseeq(host, "localhost."))
-		return 1;
-	if (inet_pton(AF_INET, host, &a4) == 1)
-		return (ntohl(a4.s_addr) >> 24) == 127;
-	if (inet_pton(AF_INET6, host, &a6) == 1)
-		return IN6_IS_ADDR_LOOPBACK(&a6);
-	return 0;
-}
-
 static int parse_tls(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 {
 	const char *v = rm__url_option(url, "tls");
@@ -299,7 +284,7 @@ static int parse_host(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 	if (c->host == NULL || (to != NULL && c->connect_to == NULL))
 		return RM_ENOMEM;
 	/* Loopback is judged by where the bytes really go. */
-	c->loopback = is_loopback(to != NULL ? to : url->host);
+	c->loopback = rm__host_is_loopback(to != NULL ? to : url->host);
 	c->port = url->port != 0 ? url->port : c->implicit_tls ? 465 : 25;
 	return RM_OK;
 }

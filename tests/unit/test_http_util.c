@@ -252,6 +252,37 @@ static void http__url_options(void **state)
 	                 RM_EURL);
 }
 
+/* Loopback is decided on the parsed address, never on a prefix of the
+ * name: "127.attacker.example" is somebody else's machine. */
+static void http__loopback_is_an_address(void **state)
+{
+	(void)state;
+	assert_true(rm__host_is_loopback("127.0.0.1"));
+	assert_true(rm__host_is_loopback("127.255.0.9"));
+	assert_true(rm__host_is_loopback("::1"));
+	assert_true(rm__host_is_loopback("[::1]"));
+	assert_true(rm__host_is_loopback("LocalHost"));
+	assert_false(rm__host_is_loopback("127.attacker.example"));
+	assert_false(rm__host_is_loopback("127.0.0.1.attacker.example"));
+	assert_false(rm__host_is_loopback("localhost.attacker.example"));
+	assert_false(rm__host_is_loopback("128.0.0.1"));
+	assert_false(rm__host_is_loopback("::2"));
+	assert_false(rm__host_is_loopback("[::1"));
+	assert_false(rm__host_is_loopback(""));
+	assert_false(rm__host_is_loopback(NULL));
+
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://127.attacker.example/",
+	                            "endpoint"), RM_EURL);
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://127.0.0.1.attacker.example/",
+	                            "endpoint"), RM_EURL);
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://[::1]:9/", NULL), RM_OK);
+	assert_int_equal(open_fails("postmark://T@default?endpoint="
+	                            "http://localhost:9/", NULL), RM_OK);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -265,6 +296,7 @@ int main(void)
 		cmocka_unit_test(http__base64_unwrapped),
 		cmocka_unit_test(http__tags_and_metadata),
 		cmocka_unit_test(http__url_options),
+		cmocka_unit_test(http__loopback_is_an_address),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
