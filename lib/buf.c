@@ -208,14 +208,36 @@ static size_t utf8_seq_len(const unsigned char *s, size_t left)
 	return n;
 }
 
+/* Skips the run of ASCII bytes at p, eight at a time where it can. */
+static size_t ascii_run(const unsigned char *p, size_t left)
+{
+	const uint64_t high = 0x8080808080808080ULL;
+	size_t i = 0;
+	uint64_t word;
+
+	while (left - i >= sizeof(word)) {
+		memcpy(&word, p + i, sizeof(word));
+		if (word & high)
+			break;
+		i += sizeof(word);
+	}
+	while (i < left && p[i] < 0x80)
+		i++;
+	return i;
+}
+
 int rm__utf8_valid(const char *s, size_t len)
 {
 	const unsigned char *p = (const unsigned char *)s;
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = utf8_seq_len(p + i, len - i);
+		size_t n;
 
+		i += ascii_run(p + i, len - i);
+		if (i == len)
+			break;
+		n = utf8_seq_len(p + i, len - i);
 		if (n == 0)
 			return 0;
 		i += n;

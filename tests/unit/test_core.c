@@ -50,6 +50,11 @@ static void core__utf8_validation(void **state)
 	assert_false(rm__utf8_valid("\xed\xa0\x80", 3));      /* surrogate */
 	assert_false(rm__utf8_valid("\xc3", 1));              /* truncated */
 	assert_false(rm__utf8_valid("\xf4\x90\x80\x80", 4));  /* > U+10FFFF */
+	/* After runs of ASCII longer than a machine word. */
+	assert_true(rm__utf8_valid("0123456789abcdef\xc3\xbc" "xyz", 21));
+	assert_false(rm__utf8_valid("0123456789abcdef\xc3" "xyz", 20));
+	assert_false(rm__utf8_valid("0123456789abcdef0123\xff", 21));
+	assert_true(rm__utf8_valid("0123456789abcdef0123", 20));
 }
 
 static void core__url_parts_are_decoded(void **state)
