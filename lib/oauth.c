@@ -90,21 +90,24 @@ static int fail_opt(rm_error *err, const char *name, const char *why)
 	                "bad OAuth2 option %s: %s", name, why);
 }
 
-/* https, or plain http to this machine only (test fakes). */
-static int check_endpoint(const char *url, rm_error *err)
+/*
+ * https, or plain http to this machine only (test fakes). The host is
+ * the one libcurl connects to, so in "http://localhost:80@evil.example/"
+ * it is evil.example: "localhost:80" is only the userinfo (RFC 3986
+ * 3.2.1).
+ */
+static int check_endpoint(const char *text, rm_error *err)
 {
-	static const char *const loopback[] = {
-		"http://127.0.0.1:", "http://127.0.0.1/", "http://[::1]:",
-		"http://[::1]/", "http://localhost:", "http://localhost/",
-	};
-	size_t i;
+	rm__url u;
+	int ok = 0;
 
-	if (strncmp(url, "https://", 8) == 0)
+	if (rm__url_parse(&u, text, NULL) == RM_OK && u.scheme != NULL)
+		ok = rm__strcaseeq(u.scheme, "https") ||
+		     (rm__strcaseeq(u.scheme, "http") &&
+		      rm__host_is_loopback(u.host));
+	rm__url_free(&u);
+	if (ok)
 		return RM_OK;
-	for (i = 0; i < RM__ARRAY_LEN(loopback); i++) {
-		if (strncmp(url, loopback[i], strlen(loopback[i])) == 0)
-			return RM_OK;
-	}
 	return fail_opt(err, "token_endpoint", "expected an https:// URL "
 	                "(plain http only on loopback)");
 }

@@ -521,6 +521,18 @@ static void oauth__office365_refuses_password(void **state)
 	                 "@default?client_id=c&refresh_token=r&token_endpoint="
 	                 "http://oauth.example/token", NULL, &err), RM_EURL);
 	assert_string_equal(err.field, "token_endpoint");
+
+	/* The host is what follows the userinfo, not what starts the URL. */
+	assert_int_equal(rm_transport_open(&t, "gmail+oauth://me%40gmail.com"
+	                 "@default?client_id=c&refresh_token=r&token_endpoint="
+	                 "http://localhost:80@evil.example/token", NULL, &err),
+	                 RM_EURL);
+	assert_string_equal(err.field, "token_endpoint");
+	assert_int_equal(rm_transport_open(&t, "gmail+oauth://me%40gmail.com"
+	                 "@default?client_id=c&refresh_token=r&token_endpoint="
+	                 "http://127.0.0.1.evil.example/token", NULL, &err),
+	                 RM_EURL);
+	assert_string_equal(err.field, "token_endpoint");
 }
 
 static void oauth__rate_limit(void **state)
