@@ -506,6 +506,27 @@ static int setup_handle(rm__http *h)
 	return RM_OK;
 }
 
+/*
+ * A CR or LF in a header would end it and start another the caller never
+ * meant (RFC 9110 5.5): refused here whatever the backend put there, so
+ * no value taken from a URL or the environment can smuggle one in.
+ */
+static int check_headers(const rm__http *h, const rm__http_header *headers,
+                         size_t count, rm_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < count; i++) {
+		if (strpbrk(headers[i].name, "\r\n:") == NULL &&
+		    strpbrk(headers[i].value, "\r\n") == NULL)
+			continue;
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
+		                "header", "%s: a request header holds CR or "
+		                "LF; nothing was sent", h->name);
+	}
+	return RM_OK;
+}
+
 /* The request headers as a libcurl list; "Expect:" turns off the
  * 100-continue wait, which only costs a round trip here. */
 static struct curl_slist *header_list(const rm__http_header *headers,
@@ -643,6 +664,11 @@ int rm__http_post(rm__http *h, const char *path,
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		                "%s: out of memory preparing the request",
 		                h->name);
+	}
+	rc = check_headers(h, headers, header_count, err);
+	if (rc != RM_OK) {
+		rm__buf_free(&url);
+		return rc;
 	}
 	list = header_list(headers, header_count);
 	if (list == NULL)

@@ -83,6 +83,34 @@ static int valid_region(const char *r)
 	return n > 0 && r[n] == '\0' && n < 64;
 }
 
+/*
+ * The environment is not checked the way the URL is: a CR, LF or NUL in
+ * a value would end up inside a signed request header.
+ */
+static int check_env(const char *name, rm_error *err)
+{
+	const char *v = getenv(name);
+
+	if (v == NULL || strpbrk(v, "\r\n") == NULL)
+		return RM_OK;
+	return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER, name,
+	                "the environment variable %s holds CR or LF", name);
+}
+
+static int check_environment(rm_error *err)
+{
+	static const char *const names[] = {
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN", "AWS_REGION", "AWS_DEFAULT_REGION",
+	};
+	size_t i;
+	int rc = RM_OK;
+
+	for (i = 0; i < RM__ARRAY_LEN(names) && rc == RM_OK; i++)
+		rc = check_env(names[i], err);
+	return rc;
+}
+
 static int read_credentials(ses_impl *s, rm_transport *t, const rm__url *url,
                             rm_error *err)
 {
@@ -90,6 +118,8 @@ static int read_credentials(ses_impl *s, rm_transport *t, const rm__url *url,
 	const char *secret = url->password != NULL ? url->password
 	                     : t->password;
 
+	if (check_environment(err) != RM_OK)
+		return RM_EINVAL;
 	if (user == NULL || user[0] == '\0') {
 		user = NULL;
 		secret = env_or(NULL, "AWS_SECRET_ACCESS_KEY");

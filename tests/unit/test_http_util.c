@@ -283,6 +283,68 @@ static void http__loopback_is_an_address(void **state)
 	                            "http://localhost:9/", NULL), RM_OK);
 }
 
+/* SES credentials from the environment go into signed headers: a CR or
+ * LF there is refused, naming the variable. */
+static void http__ses_env_refuses_crlf(void **state)
+{
+	static const char *const names[] = {
+		"AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY",
+		"AWS_SESSION_TOKEN", "AWS_REGION",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RM__ARRAY_LEN(names); i++) {
+		setenv("AWS_ACCESS_KEY_ID", "AKID", 1);
+		setenv("AWS_SECRET_ACCESS_KEY", "secret", 1);
+		setenv("AWS_REGION", "eu-west-1", 1);
+		setenv(names[i], "x\r\nX-Evil: 1", 1);
+		assert_int_equal(open_fails("ses://default", names[i]),
+		                 RM_EINVAL);
+		assert_int_equal(open_fails("ses://A:S@eu-west-1", names[i]),
+		                 RM_EINVAL);
+		unsetenv(names[i]);
+	}
+	unsetenv("AWS_ACCESS_KEY_ID");
+	unsetenv("AWS_SECRET_ACCESS_KEY");
+	unsetenv("AWS_REGION");
+	unsetenv("AWS_SESSION_TOKEN");
+}
+
+/* Whatever a backend hands the HTTP layer, a header value with CR or LF
+ * is refused before any connection (port 9 would refuse it otherwise). */
+static void http__header_crlf_refused_centrally(void **state)
+{
+	rm__http_header bad[] = {
+		{ "Content-Type", "application/json" },
+		{ "X-Token", "abc\r\nX-Evil: 1" },
+	};
+	rm_transport *t = NULL;
+	rm__http_response resp;
+	rm__http *h = NULL;
+	rm__url url;
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm_transport_open(&t, "postmark://T@default?"
+	                 "endpoint=http://127.0.0.1:9", NULL, &err), RM_OK);
+	assert_int_equal(rm__url_parse(&url, "postmark://T@default", &err),
+	                 RM_OK);
+	assert_int_equal(rm__http_open(&h, t, &url, "http://127.0.0.1:9",
+	                               &err), RM_OK);
+	rm__http_response_init(&resp);
+	assert_int_equal(rm__http_post(h, "/x", bad, 2, "{}", 2, &resp, &err),
+	                 RM_EINVAL);
+	assert_non_null(strstr(err.message, "CR or LF"));
+	bad[1].value = "abc\nX-Evil: 1";
+	assert_int_equal(rm__http_post(h, "/x", bad, 2, "{}", 2, &resp, &err),
+	                 RM_EINVAL);
+	rm__http_response_free(&resp);
+	rm__http_close(h);
+	rm__url_free(&url);
+	rm_transport_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -297,6 +359,8 @@ int main(void)
 		cmocka_unit_test(http__tags_and_metadata),
 		cmocka_unit_test(http__url_options),
 		cmocka_unit_test(http__loopback_is_an_address),
+		cmocka_unit_test(http__ses_env_refuses_crlf),
+		cmocka_unit_test(http__header_crlf_refused_centrally),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
