@@ -262,8 +262,9 @@ static int preset_open(rm_transport *t, const rm__url *url, rm_error *err)
 	smtp.port = target.port;
 	smtp.path = NULL;
 	rc = rm__backend_smtp.open(t, &smtp, err);
-	/* Postmark's server token is both user name and password. */
-	if (rc == RM_OK && smtp.user == smtp.password)
+	/* Postmark's server token is both user name and password, however
+	 * the URL spelled it: the user name never goes in a log line. */
+	if (rc == RM_OK && p->user_rule == USER_TOKEN)
 		((rm__smtp *)t->impl)->cfg.user_secret = 1;
 	return rc;
 }

@@ -366,6 +366,28 @@ static void grammar__preset_sends(void **state)
 	}
 }
 
+/* Postmark's server token given as both user and password (two copies,
+ * not one pointer) is still a secret: no debug line may show it. */
+static void grammar__postmark_token_never_logged(void **state)
+{
+	static const fs_step script[] = {
+		HELLO, FS_C(1), FS_S("235 2.7.0 Accepted\r\n"), FS_C(3),
+		FS_S(OK3), FS_BODY, FS_S(QUEUED), BYE
+	};
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open_url(&x, script, NULL, "postmark+smtp://"
+	                 "pm-token-7f3a:pm-token-7f3a@default?endpoint=smtp://"
+	                 "127.0.0.1:{port}&ehlo=client.example&auth=PLAIN"), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "x")), 0);
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	assert_non_null(strstr(x.log, "authenticated"));
+	assert_null(strstr(x.log, "pm-token-7f3a"));
+	st_free(&x);
+}
+
 typedef struct host_case {
 	const char *url;         /* {port}: the loopback server's */
 	const char *host;        /* as the error message names it */
@@ -423,6 +445,7 @@ int main(void)
 		cmocka_unit_test(grammar__secrets_env_file),
 		cmocka_unit_test(grammar__mask_table),
 		cmocka_unit_test(grammar__preset_sends),
+		cmocka_unit_test(grammar__postmark_token_never_logged),
 		cmocka_unit_test(grammar__preset_hosts),
 	};
 
