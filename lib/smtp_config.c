@@ -294,7 +294,12 @@ static int parse_paths(rm__smtp_cfg *c, const rm_transport *t,
 {
 	const char *ca = rm__url_option(url, "ca_file");
 
-	c->ca_file = rm__strdup(ca != NULL ? ca : t->ca_file);
+	/* A lost copy must not fall back to the system's trust store. */
+	if (ca == NULL)
+		ca = t->ca_file;
+	c->ca_file = rm__strdup(ca);
+	if (ca != NULL && c->ca_file == NULL)
+		return RM_ENOMEM;
 	if (url->path != NULL && strcmp(url->path, "/") != 0 &&
 	    url->path[0] != '\0')
 		return fail_opt(err, "path", "an SMTP URL has no path");
@@ -347,9 +352,7 @@ int rm__smtp_cfg_parse(rm__smtp_cfg *c, const rm_transport *t,
 
 static void free_secret(char **s)
 {
-	if (*s != NULL)
-		memset(*s, 0, strlen(*s));
-	free(*s);
+	rm__free_secret(*s);
 	*s = NULL;
 }
 

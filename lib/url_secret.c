@@ -11,6 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <mbedtls/platform_util.h>
+
 #include "internal.h"
 
 #define SECRET_MAX 8192
@@ -31,7 +33,7 @@ static int read_file(const char *field, const char *path, char **out,
 	buf[n] = '\0';
 	n = strcspn(buf, "\r\n");
 	*out = rm__strndup(buf, n);
-	memset(buf, 0, sizeof(buf));
+	mbedtls_platform_zeroize(buf, sizeof(buf));
 	return *out != NULL ? RM_OK : RM_ENOMEM;
 }
 
@@ -96,8 +98,6 @@ int rm__url_secret(const rm__url *url, const char *name,
 
 void rm__secret_free(char **s)
 {
-	if (*s != NULL)
-		memset(*s, 0, strlen(*s));
-	free(*s);
+	rm__free_secret(*s);
 	*s = NULL;
 }
