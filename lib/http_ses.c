@@ -51,11 +51,9 @@ static void ses_close(rm_transport *t)
 	if (s == NULL)
 		return;
 	rm__http_close(s->http);
-	if (s->secret_key != NULL)
-		memset(s->secret_key, 0, strlen(s->secret_key));
 	free(s->access_key);
-	free(s->secret_key);
-	free(s->token);
+	rm__free_secret(s->secret_key);
+	rm__free_secret(s->token);
 	free(s->region);
 	free(s->host);
 	free(s->path);
