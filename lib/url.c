@@ -229,6 +229,10 @@ int rm__url_parse(rm__url *url, const char *text, rm_error *err)
 		return fail_url(err, "url", "the URL holds a CR or LF");
 	if (strncmp(text, "file://", 7) == 0)
 		return parse_file_url(url, text, err);
+	if (strstr(text, "://") == NULL)
+		return fail_url(err, "url", "the URL has no scheme; write "
+		                "it as smtp://host:port, smtps://host, "
+		                "file:///folder or another scheme://...");
 
 	h = curl_url();
 	if (h == NULL)

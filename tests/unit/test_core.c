@@ -123,6 +123,9 @@ static void core__url_errors_are_clear(void **state)
 	rm__url_free(&url);
 	assert_int_equal(rm__url_parse(&url, "no scheme", &err), RM_EURL);
 	assert_non_null(strstr(err.message, "bad transport URL"));
+	assert_int_equal(rm__url_parse(&url, "127.0.0.1:2525", &err),
+	                 RM_EURL);
+	assert_non_null(strstr(err.message, "has no scheme"));
 	rm__url_free(&url);
 }
 
