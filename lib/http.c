@@ -376,6 +376,26 @@ static int secret_header(const char *line, size_t len)
 	return 0;
 }
 
+/* Removes Basic credentials from b: "user:password" as sent, and the
+ * password alone, which a server may quote on its own. */
+static void redact_basic(rm__buf *b, const char *encoded)
+{
+	rm__buf basic;
+	const char *colon;
+	size_t rest;
+
+	rm__buf_init(&basic, 4096);
+	if (rm__base64_decode(&basic, encoded, strlen(encoded)) == RM_OK) {
+		rm__redact(b, basic.data, basic.len);
+		colon = memchr(basic.data, ':', basic.len);
+		if (colon != NULL) {
+			rest = (size_t)(basic.data + basic.len - colon - 1);
+			rm__redact(b, colon + 1, rest);
+		}
+	}
+	rm__buf_free(&basic);
+}
+
 /* Removes from b the secrets the request carries (the values of its
  * secret headers: a Bearer token, Basic credentials, a key), which a
  * server may echo in its answer. */
@@ -385,29 +405,18 @@ static void redact_request_secrets(const rm__http *h, rm__buf *b)
 
 	for (i = 0; i < h->req_count; i++) {
 		const char *v = h->req[i].value;
-		rm__buf name, basic;
+		rm__buf name;
 
 		rm__buf_init(&name, 256);
-		rm__buf_init(&basic, 4096);
 		if (rm__buf_printf(&name, "%s:", h->req[i].name) == RM_OK &&
 		    secret_header(name.data, name.len)) {
 			if (rm__strncaseeq(v, "Bearer ", 7))
 				v += 7;
-			if (rm__strncaseeq(v, "Basic ", 6) &&
-			    rm__base64_decode(&basic, v + 6,
-			                      strlen(v + 6)) == RM_OK) {
-				const char *colon = memchr(basic.data, ':',
-				                           basic.len);
-
-				rm__redact(b, basic.data, basic.len);
-				if (colon != NULL)
-					rm__redact(b, colon + 1, (size_t)(basic.data
-					           + basic.len - colon - 1));
-			}
+			if (rm__strncaseeq(v, "Basic ", 6))
+				redact_basic(b, v + 6);
 			rm__redact(b, v, strlen(v));
 		}
 		rm__buf_free(&name);
-		rm__buf_free(&basic);
 	}
 }
 
