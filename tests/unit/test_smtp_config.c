@@ -16,11 +16,24 @@
 
 #include "smtp_int.h"
 
-void *__libc_malloc(size_t n);
-void *malloc(size_t n);
+/*
+ * AddressSanitizer owns malloc and cannot share it with a replacement:
+ * under it the test is skipped (the ordinary build runs it).
+ */
+#if defined(__SANITIZE_ADDRESS__)
+#define RM_TEST_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define RM_TEST_ASAN 1
+#endif
+#endif
 
 static size_t fail_size;
 static int failed_once;
+
+#ifndef RM_TEST_ASAN
+void *__libc_malloc(size_t n);
+void *malloc(size_t n);
 
 void *malloc(size_t n)
 {
@@ -30,6 +43,7 @@ void *malloc(size_t n)
 	}
 	return __libc_malloc(n);
 }
+#endif
 
 /* A path whose length (plus its NUL) no other allocation shares. */
 #define CA_PATH "/nonexistent/relaymail-test/ca-bundle-for-the-" \
@@ -43,6 +57,9 @@ static void cfg__ca_file_copy_lost_is_enomem(void **state)
 	rm_error err;
 
 	(void)state;
+#ifdef RM_TEST_ASAN
+	skip();
+#endif
 	assert_int_equal(rm_transport_open(&t, "smtp://127.0.0.1:9", NULL,
 	                                   &err), RM_OK);
 	assert_int_equal(rm__url_parse(&url, "smtp://127.0.0.1:9?ca_file="
