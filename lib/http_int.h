@@ -59,6 +59,18 @@ int rm__http_part_bytes(const rm__part *p, const char *field, size_t max,
  */
 int rm__http_header_value(const char *value, rm__buf *out);
 
+/* Receives one logical header field for a JSON provider's request. */
+typedef int (*rm__http_header_fn)(void *ctx, const char *name,
+                                  const char *value, rm_error *err);
+
+/*
+ * Hands each header a JSON provider must carry to add, in order: the
+ * Message-ID (so retries keep it), In-Reply-To, References joined by
+ * spaces, then the caller's own headers. Stops at the first failure.
+ */
+int rm__http_each_header(const rm_message *msg, rm__http_header_fn add,
+                         void *ctx, rm_error *err);
+
 /* Adds name: base64 of data (no line breaks, RFC 4648 section 3.1). */
 int rm__json_add_base64(cJSON *obj, const char *name, const void *data,
                         size_t len);

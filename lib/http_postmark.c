@@ -80,9 +80,10 @@ static int add_body(cJSON *root, const char *name, const rm__body *body,
 	return rc;
 }
 
-static int add_header(cJSON *arr, const char *name, const char *value,
+static int add_header(void *ctx, const char *name, const char *value,
                       rm_error *err)
 {
+	cJSON *arr = ctx;
 	cJSON *obj = cJSON_CreateObject();
 	rm__buf v;
 	int rc;
@@ -103,26 +104,10 @@ static int add_header(cJSON *arr, const char *name, const char *value,
 static int add_headers(cJSON *root, const rm_message *msg, rm_error *err)
 {
 	cJSON *arr = cJSON_AddArrayToObject(root, "Headers");
-	rm__buf refs;
-	size_t i;
-	int rc;
 
 	if (arr == NULL)
 		return fail_nomem(err, "Headers");
-	rc = add_header(arr, "Message-ID", msg->message_id, err);
-	if (rc == RM_OK && msg->in_reply_to != NULL)
-		rc = add_header(arr, "In-Reply-To", msg->in_reply_to, err);
-	rm__buf_init(&refs, 64 * 1024);
-	for (i = 0; rc == RM_OK && i < msg->reference_count; i++)
-		rc = rm__buf_printf(&refs, "%s%s", i ? " " : "",
-		                    msg->references[i]);
-	if (rc == RM_OK && refs.len > 0)
-		rc = add_header(arr, "References", refs.data, err);
-	rm__buf_free(&refs);
-	for (i = 0; rc == RM_OK && i < msg->header_count; i++)
-		rc = add_header(arr, msg->headers[i].name,
-		                msg->headers[i].value, err);
-	return rc;
+	return rm__http_each_header(msg, add_header, arr, err);
 }
 
 static int add_attachment(cJSON *arr, const rm__part *p, size_t i,

@@ -284,9 +284,10 @@ static int check_header_name(const char *name, rm_error *err)
 	return RM_OK;
 }
 
-static int add_header(cJSON *obj, const char *name, const char *value,
+static int add_header(void *ctx, const char *name, const char *value,
                       rm_error *err)
 {
+	cJSON *obj = ctx;
 	rm__buf v;
 	int rc = check_header_name(name, err);
 
@@ -308,27 +309,11 @@ static int add_header(cJSON *obj, const char *name, const char *value,
 static int add_headers(cJSON *root, const rm_message *msg, rm_error *err)
 {
 	cJSON *obj = cJSON_AddObjectToObject(root, "headers");
-	rm__buf refs;
-	size_t i;
-	int rc;
 
 	if (obj == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory");
-	rc = add_header(obj, "Message-ID", msg->message_id, err);
-	if (rc == RM_OK && msg->in_reply_to != NULL)
-		rc = add_header(obj, "In-Reply-To", msg->in_reply_to, err);
-	rm__buf_init(&refs, 64 * 1024);
-	for (i = 0; rc == RM_OK && i < msg->reference_count; i++)
-		rc = rm__buf_printf(&refs, "%s%s", i ? " " : "",
-		                    msg->references[i]);
-	if (rc == RM_OK && refs.len > 0)
-		rc = add_header(obj, "References", refs.data, err);
-	rm__buf_free(&refs);
-	for (i = 0; rc == RM_OK && i < msg->header_count; i++)
-		rc = add_header(obj, msg->headers[i].name,
-		                msg->headers[i].value, err);
-	return rc;
+	return rm__http_each_header(msg, add_header, obj, err);
 }
 
 /* Categories from the tags, custom_args from the metadata. */

@@ -280,6 +280,29 @@ int rm__http_part_bytes(const rm__part *p, const char *field, size_t max,
 /* JSON                                                                   */
 /* ---------------------------------------------------------------------- */
 
+int rm__http_each_header(const rm_message *msg, rm__http_header_fn add,
+                         void *ctx, rm_error *err)
+{
+	rm__buf refs;
+	size_t i;
+	int rc;
+
+	rc = add(ctx, "Message-ID", msg->message_id, err);
+	if (rc == RM_OK && msg->in_reply_to != NULL)
+		rc = add(ctx, "In-Reply-To", msg->in_reply_to, err);
+	rm__buf_init(&refs, 64 * 1024);
+	for (i = 0; rc == RM_OK && i < msg->reference_count; i++)
+		rc = rm__buf_printf(&refs, "%s%s", i ? " " : "",
+		                    msg->references[i]);
+	if (rc == RM_OK && refs.len > 0)
+		rc = add(ctx, "References", refs.data, err);
+	rm__buf_free(&refs);
+	for (i = 0; rc == RM_OK && i < msg->header_count; i++)
+		rc = add(ctx, msg->headers[i].name, msg->headers[i].value,
+		         err);
+	return rc;
+}
+
 int rm__json_add_base64(cJSON *obj, const char *name, const void *data,
                         size_t len)
 {
