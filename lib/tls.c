@@ -32,11 +32,23 @@ struct rm__tls_config {
 	mbedtls_ctr_drbg_context drbg;
 };
 
+/*
+ * mbedTLS asks for a record's 5-byte header and then for its body, one
+ * recv each. Reading ahead into a buffer of our own turns those into one
+ * system call per burst of records. The buffered bytes are never hidden
+ * from a poll: mbedTLS only reports WANT_READ, the one case where we wait
+ * on the socket, after the buffer has run dry.
+ */
+#define READ_AHEAD 4096
+
 struct rm__tls {
 	mbedtls_ssl_context ssl;
 	int fd;
 	unsigned char first[8];   /* the first bytes the server sent */
 	size_t first_len;
+	unsigned char ahead[READ_AHEAD];
+	size_t ahead_pos;         /* next unread byte of ahead */
+	size_t ahead_len;         /* bytes held in ahead */
 };
 
 static void config_init(rm__tls_config *c)
@@ -136,11 +148,21 @@ static int bio_send(void *ctx, const unsigned char *buf, size_t len)
 	       MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
-static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+/* Remembered to tell a plain-text server from a TLS one. */
+static void remember_first(rm__tls *t, const unsigned char *p, size_t n)
 {
-	rm__tls *t = ctx;
-	ssize_t n = recv(t->fd, buf, len, 0);
-	size_t keep;
+	size_t keep = sizeof(t->first) - t->first_len;
+
+	if (keep > n)
+		keep = n;
+	memcpy(t->first + t->first_len, p, keep);
+	t->first_len += keep;
+}
+
+/* One recv into the read-ahead buffer: > 0 bytes, or an mbedTLS code. */
+static int fill_ahead(rm__tls *t)
+{
+	ssize_t n = recv(t->fd, t->ahead, sizeof(t->ahead), 0);
 
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK ||
 	              errno == EINTR))
@@ -148,13 +170,31 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	if (n < 0)
 		return errno == ECONNRESET ? MBEDTLS_ERR_NET_CONN_RESET :
 		       MBEDTLS_ERR_NET_RECV_FAILED;
-	/* Remembered to tell a plain-text server from a TLS one. */
-	keep = sizeof(t->first) - t->first_len;
-	if (keep > (size_t)n)
-		keep = (size_t)n;
-	memcpy(t->first + t->first_len, buf, keep);
-	t->first_len += keep;
+	if (n == 0)
+		return 0;
+	remember_first(t, t->ahead, (size_t)n);
+	t->ahead_pos = 0;
+	t->ahead_len = (size_t)n;
 	return (int)n;
+}
+
+static int bio_recv(void *ctx, unsigned char *buf, size_t len)
+{
+	rm__tls *t = ctx;
+	size_t have;
+
+	if (t->ahead_pos == t->ahead_len) {
+		int rc = fill_ahead(t);
+
+		if (rc <= 0)
+			return rc;
+	}
+	have = t->ahead_len - t->ahead_pos;
+	if (len > have)
+		len = have;
+	memcpy(buf, t->ahead + t->ahead_pos, len);
+	t->ahead_pos += len;
+	return (int)len;
 }
 
 /* Waits for the socket as mbedTLS asked; 1 to go on, else an RM code. */
