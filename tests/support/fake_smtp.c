@@ -51,6 +51,7 @@ struct fake_smtp {
 	mbedtls_net_context net;
 	mbedtls_ssl_context ssl;
 	mbedtls_ssl_config conf;
+	mbedtls_ecp_group_id groups[8];
 	mbedtls_x509_crt cert;
 	mbedtls_pk_context key;
 	mbedtls_entropy_context entropy;
@@ -164,6 +165,19 @@ static int net_send(void *ctx, const unsigned char *buf, size_t len)
 	       MBEDTLS_ERR_NET_CONN_RESET : MBEDTLS_ERR_NET_SEND_FAILED;
 }
 
+static void set_groups(fake_smtp *fs, const int *groups)
+{
+	size_t n = 0;
+
+	while (groups[n] != MBEDTLS_ECP_DP_NONE &&
+	       n + 1 < sizeof(fs->groups) / sizeof(fs->groups[0])) {
+		fs->groups[n] = (mbedtls_ecp_group_id)groups[n];
+		n++;
+	}
+	fs->groups[n] = MBEDTLS_ECP_DP_NONE;
+	mbedtls_ssl_conf_curves(&fs->conf, fs->groups);
+}
+
 static int tls_setup(fake_smtp *fs)
 {
 	const fs_tls *t = fs->tls_files;
@@ -189,6 +203,8 @@ static int tls_setup(fake_smtp *fs)
 		return -1;
 	mbedtls_ssl_conf_rng(&fs->conf, mbedtls_ctr_drbg_random, &fs->drbg);
 	mbedtls_ssl_conf_read_timeout(&fs->conf, WAIT_MS);
+	if (t->groups != NULL)
+		set_groups(fs, t->groups);
 	if (mbedtls_ssl_conf_own_cert(&fs->conf, &fs->cert, &fs->key) != 0 ||
 	    mbedtls_ssl_setup(&fs->ssl, &fs->conf) != 0)
 		return -1;

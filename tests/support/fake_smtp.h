@@ -40,10 +40,13 @@ typedef struct fs_step {
 #define FS_WAIT_EOF { FS_EOF, NULL, 0 }
 #define FS_DONE { FS_END, NULL, 0 }
 
-/* The server's certificate and key, PEM, for FS_TLS. */
+/* The server's certificate and key, PEM, for FS_TLS, and the key
+ * exchange groups it accepts (mbedtls_ecp_group_id values ending with
+ * 0, MBEDTLS_ECP_DP_NONE), or NULL for mbedTLS's default. */
 typedef struct fs_tls {
 	const char *cert_pem;
 	const char *key_pem;
+	const int *groups;
 } fs_tls;
 
 typedef struct fake_smtp fake_smtp;

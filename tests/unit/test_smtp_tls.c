@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <mbedtls/ecp.h>
 
 #include "smtp_int.h"
 #include "smtp_test_util.h"
@@ -41,20 +42,26 @@ static int remove_certs(void **state)
 
 /* Opens scheme://user:secret@smtp.example.com:PORT, connecting to
  * 127.0.0.1 (case 09 D: the name checked is the configured one). */
-static int open_tls(st_run *x, const fs_step *script, const test_cert *c,
-                    const char *scheme, const char *extra)
+static int open_tls_groups(st_run *x, const fs_step *script,
+                           const test_cert *c, const char *scheme,
+                           const char *extra, const int *groups)
 {
-	fs_tls tls;
 	char fmt[600];
 	static fs_tls keep;
 
-	tls.cert_pem = c->cert;
-	tls.key_pem = c->key;
-	keep = tls;
+	keep.cert_pem = c->cert;
+	keep.key_pem = c->key;
+	keep.groups = groups;
 	snprintf(fmt, sizeof(fmt), "%s://user:secret@smtp.example.com:{port}"
 	         "?connect_to=127.0.0.1&ehlo=client.example&ca_file=%s"
 	         "&tls=required%s", scheme, certs.ca_file, extra);
 	return st_open_url(x, script, &keep, fmt);
+}
+
+static int open_tls(st_run *x, const fs_step *script, const test_cert *c,
+                    const char *scheme, const char *extra)
+{
+	return open_tls_groups(x, script, c, scheme, extra, NULL);
 }
 
 static void tls__starttls_then_ehlo_again_and_auth(void **state)
@@ -170,6 +177,47 @@ static void tls__explicit_opt_out_skips_verification(void **state)
 	st_free(&x);
 }
 
+/* Checks a server that accepts only the key exchange groups given. */
+static int check_with_groups(const int *groups, rm_check_info *info,
+                             st_run *x)
+{
+	static const fs_step script[] = {
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), BYE
+	};
+	int rc;
+
+	assert_int_equal(open_tls_groups(x, script, &certs.good, "smtps", "",
+	                                 groups), 0);
+	rc = rm_transport_check(x->t, info, &x->err);
+	st_close(x);
+	return rc;
+}
+
+/* X25519 is offered; a 192-bit curve, too weak today, is not: against a
+ * server that has nothing else the client settles for a key exchange
+ * without elliptic curves, or fails. */
+static void tls__offers_strong_groups_only(void **state)
+{
+	static const int x25519[] = { MBEDTLS_ECP_DP_CURVE25519, 0 };
+	static const int p192[] = { MBEDTLS_ECP_DP_SECP192R1, 0 };
+	rm_check_info info;
+	st_run x;
+	int rc;
+
+	(void)state;
+	assert_int_equal(check_with_groups(x25519, &info, &x), RM_OK);
+	assert_non_null(strstr(info.tls, "ECDHE"));
+	st_free(&x);
+
+	rc = check_with_groups(p192, &info, &x);
+	if (rc == RM_OK)
+		assert_null(strstr(info.tls, "ECDHE"));
+	else
+		assert_int_equal(rc, RM_ETLS);
+	st_free(&x);
+}
+
 /* RFC 3207 section 4.2: bytes before the handshake are not trusted. */
 static void tls__plaintext_after_starttls_discarded(void **state)
 {
@@ -256,6 +304,7 @@ int main(void)
 		cmocka_unit_test(tls__case09_bad_certificates_starttls),
 		cmocka_unit_test(tls__case09c_implicit_wrong_name),
 		cmocka_unit_test(tls__explicit_opt_out_skips_verification),
+		cmocka_unit_test(tls__offers_strong_groups_only),
 		cmocka_unit_test(tls__plaintext_after_starttls_discarded),
 		cmocka_unit_test(tls__kept_connection_closed_reconnects),
 		cmocka_unit_test(tls__smtps_to_plain_port),
