@@ -226,6 +226,26 @@ int rm__crlf_normalize(const char *text, size_t len, char **out,
 	return RM_OK;
 }
 
+/*
+ * 1 if the boundary marker occurs in p. Its first byte, '=', is rare in
+ * text, so memchr (vectorised in libc) skips most of the text; glibc's
+ * memmem, built for any needle, looks at every byte.
+ */
+static int has_marker(const unsigned char *p, size_t len)
+{
+	const size_t mark_len = sizeof(BOUNDARY_MARK) - 1;
+	const unsigned char *end = p + len, *at = p;
+
+	while ((size_t)(end - at) >= mark_len &&
+	       (at = memchr(at, BOUNDARY_MARK[0],
+	                    (size_t)(end - at) - mark_len + 1)) != NULL) {
+		if (memcmp(at, BOUNDARY_MARK, mark_len) == 0)
+			return 1;
+		at++;
+	}
+	return 0;
+}
+
 /* What a scan of a part's bytes found. */
 typedef struct scan {
 	size_t high;        /* bytes >= 0x80 */
@@ -284,8 +304,7 @@ static void scan_bytes(const unsigned char *p, size_t len, scan *s)
 	}
 	if (line > s->longest)
 		s->longest = line;
-	s->marker = memmem(p, len, BOUNDARY_MARK,
-	                   strlen(BOUNDARY_MARK)) != NULL;
+	s->marker = has_marker(p, len);
 }
 
 static int scan_is_7bit(const scan *s)
@@ -330,7 +349,7 @@ static int bytes_are_7bit(const unsigned char *p, size_t len)
 		    p[i] >= 0x80 || ++line > LINE_MAX_OCTETS)
 			return 0;
 	}
-	return memmem(p, len, BOUNDARY_MARK, strlen(BOUNDARY_MARK)) == NULL;
+	return !has_marker(p, len);
 }
 
 rm__cte rm__choose_binary_cte(const unsigned char *data, size_t len)

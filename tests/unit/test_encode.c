@@ -354,6 +354,17 @@ static void encode__cte_choice(void **state)
 	/* Text holding the boundary marker is never 7bit. */
 	assert_int_equal(rm__choose_text_cte("x --=_rm_0001 y", 15),
 	                 RM__CTE_QP);
+	/* Wherever it is, after near misses, and only when whole. */
+	assert_int_equal(rm__choose_text_cte("=_rm", 4), RM__CTE_QP);
+	assert_int_equal(rm__choose_text_cte("a = b ==_r ==_rm", 16),
+	                 RM__CTE_QP);
+	assert_int_equal(rm__choose_text_cte("a = b ==_r =_r", 14),
+	                 RM__CTE_7BIT);
+	assert_int_equal(rm__choose_text_cte("=_r", 3), RM__CTE_7BIT);
+	assert_int_equal(rm__choose_binary_cte(
+		(const unsigned char *)"x=_rm", 5), RM__CTE_BASE64);
+	assert_int_equal(rm__choose_binary_cte(
+		(const unsigned char *)"x=_r=", 5), RM__CTE_7BIT);
 	assert_int_equal(rm__choose_binary_cte(
 		(const unsigned char *)"a\nb", 3), RM__CTE_BASE64);
 	assert_int_equal(rm__choose_binary_cte(
