@@ -218,6 +218,47 @@ static void tls__offers_strong_groups_only(void **state)
 	st_free(&x);
 }
 
+/* An EHLO reply of about 18 KB: two records, each longer than the
+ * client's read-ahead buffer, sent in one burst. */
+static char big_ehlo[150 * 120 + 128];
+
+static void fill_big_ehlo(void)
+{
+	size_t n = 0;
+	int i;
+
+	n += (size_t)snprintf(big_ehlo, sizeof(big_ehlo),
+	                      "250-smtp.example.com\r\n250-8BITMIME\r\n");
+	for (i = 0; i < 150; i++)
+		n += (size_t)snprintf(big_ehlo + n, sizeof(big_ehlo) - n,
+		                      i == 75 ? "250-SIZE 12345\r\n" :
+		                      "250-X-PADDING-%03d-%0100d\r\n", i, 0);
+	snprintf(big_ehlo + n, sizeof(big_ehlo) - n,
+	         "250 AUTH PLAIN LOGIN\r\n");
+}
+
+static void tls__reply_spanning_records(void **state)
+{
+	static const fs_step script[] = {
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(big_ehlo), FS_C(1),
+		FS_S("235 2.7.0 ok\r\n"), BYE
+	};
+	rm_check_info info;
+	st_run x;
+
+	(void)state;
+	fill_big_ehlo();
+	assert_true(strlen(big_ehlo) > 16384);
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtps", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, &info, &x.err), RM_OK);
+	assert_string_equal(info.auth_mechanism, "PLAIN");
+	assert_non_null(strstr(info.extensions, "8BITMIME"));
+	assert_int_equal(info.max_size, 12345);
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	st_free(&x);
+}
+
 /* RFC 3207 section 4.2: bytes before the handshake are not trusted. */
 static void tls__plaintext_after_starttls_discarded(void **state)
 {
@@ -305,6 +346,7 @@ int main(void)
 		cmocka_unit_test(tls__case09c_implicit_wrong_name),
 		cmocka_unit_test(tls__explicit_opt_out_skips_verification),
 		cmocka_unit_test(tls__offers_strong_groups_only),
+		cmocka_unit_test(tls__reply_spanning_records),
 		cmocka_unit_test(tls__plaintext_after_starttls_discarded),
 		cmocka_unit_test(tls__kept_connection_closed_reconnects),
 		cmocka_unit_test(tls__smtps_to_plain_port),
