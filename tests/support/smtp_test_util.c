@@ -36,23 +36,35 @@ static void expand_port(char *out, size_t size, const char *fmt, int port)
 	         mark + strlen("{port}"));
 }
 
-int st_open_url(st_run *x, const fs_step *script, const fs_tls *tls,
-                const char *url_fmt)
+int st_start(st_run *x, const fs_step *script, const fs_tls *tls)
 {
-	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
-	char url[1024];
-
 	memset(x, 0, sizeof(*x));
 	if (fake_smtp_start(&x->fs, script, tls) != 0)
 		return -1;
 	rm_result_new(&x->r, NULL);
 	x->log = calloc(1, 1);
+	return 0;
+}
+
+int st_connect(st_run *x, const char *url_fmt, int port)
+{
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	char url[1024];
+
 	o.log = capture;
 	o.log_user = x;
 	o.log_level = RM_LOG_DEBUG;
-	expand_port(url, sizeof(url), url_fmt, fake_smtp_port(x->fs));
+	expand_port(url, sizeof(url), url_fmt, port);
 	x->rc = rm_transport_open(&x->t, url, &o, &x->err);
 	return x->rc;
+}
+
+int st_open_url(st_run *x, const fs_step *script, const fs_tls *tls,
+                const char *url_fmt)
+{
+	if (st_start(x, script, tls) != 0)
+		return -1;
+	return st_connect(x, url_fmt, fake_smtp_port(x->fs));
 }
 
 int st_open(st_run *x, const fs_step *script, const fs_tls *tls,

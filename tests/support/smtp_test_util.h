@@ -29,6 +29,11 @@ int st_open(st_run *x, const fs_step *script, const fs_tls *tls,
 /* The same with a complete URL where {port} stands for the port. */
 int st_open_url(st_run *x, const fs_step *script, const fs_tls *tls,
                 const char *url_fmt);
+/* st_open_url in two steps, for a test that puts something between
+ * the client and the server: start the server, then open the URL with
+ * {port} replaced by port. */
+int st_start(st_run *x, const fs_step *script, const fs_tls *tls);
+int st_connect(st_run *x, const char *url_fmt, int port);
 /* Sends msg (and frees it); returns and keeps the status in x->rc. */
 int st_send(st_run *x, rm_message *msg);
 /* Closes the transport and waits for the server's script to end. */

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 #include <mbedtls/ecp.h>
 
+#include "drip_proxy.h"
 #include "smtp_int.h"
 #include "smtp_test_util.h"
 #include "test_certs.h"
@@ -259,6 +260,40 @@ static void tls__reply_spanning_records(void **state)
 	st_free(&x);
 }
 
+/* Every TLS record reaches the client in pieces of three bytes, headers
+ * split included, and a whole message still goes through. */
+static void tls__records_in_pieces(void **state)
+{
+	static const fs_step script[] = {
+		FS_S(GREET), FS_C(1), FS_S(EHLO_TLS), FS_C(1),
+		FS_S("220 2.0.0 Ready to start TLS\r\n"), FS_STARTTLS,
+		FS_C(1), FS_S(EHLO_AUTH), FS_C(1), FS_S("235 2.7.0 ok\r\n"),
+		FS_C(3), FS_S("250 ok\r\n250 ok\r\n354 go\r\n"), FS_BODY,
+		FS_S("250 2.0.0 Ok: queued as DRIP\r\n"), BYE
+	};
+	static fs_tls tls;
+	drip_proxy *proxy;
+	char fmt[600];
+	st_run x;
+
+	(void)state;
+	tls.cert_pem = certs.good.cert;
+	tls.key_pem = certs.good.key;
+	assert_int_equal(st_start(&x, script, &tls), 0);
+	assert_int_equal(drip_start(&proxy, fake_smtp_port(x.fs), 3), 0);
+	snprintf(fmt, sizeof(fmt), "smtp://user:secret@smtp.example.com:"
+	         "{port}?connect_to=127.0.0.1&ehlo=client.example&ca_file=%s"
+	         "&tls=required", certs.ca_file);
+	assert_int_equal(st_connect(&x, fmt, drip_port(proxy)), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "hi")), 0);
+	assert_string_equal(rm_result_queue_id(x.r), "DRIP");
+	st_close(&x);
+	/* The certificate alone is hundreds of bytes: hundreds of writes. */
+	assert_true(drip_stop(proxy) > 300);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	st_free(&x);
+}
+
 /* RFC 3207 section 4.2: bytes before the handshake are not trusted. */
 static void tls__plaintext_after_starttls_discarded(void **state)
 {
@@ -347,6 +382,7 @@ int main(void)
 		cmocka_unit_test(tls__explicit_opt_out_skips_verification),
 		cmocka_unit_test(tls__offers_strong_groups_only),
 		cmocka_unit_test(tls__reply_spanning_records),
+		cmocka_unit_test(tls__records_in_pieces),
 		cmocka_unit_test(tls__plaintext_after_starttls_discarded),
 		cmocka_unit_test(tls__kept_connection_closed_reconnects),
 		cmocka_unit_test(tls__smtps_to_plain_port),
