@@ -803,8 +803,8 @@ static int print_dns_records(const options *o)
 	for (i = 0; rc == 0 && i < o->dkim_key.count; i++) {
 		rc = load_dkim_key(o->dkim_key.items[i], &key);
 		if (rc == 0 &&
-		    rm_dkim_dns_record(key, o->dkim_selector.items[i],
-		                       o->dkim_domain.items[i], &record,
+		    rm_dkim_dns_record(key, o->dkim_domain.items[i],
+		                       o->dkim_selector.items[i], &record,
 		                       &err) != RM_OK) {
 			print_error("cannot make the DNS record", &err);
 			rc = EX_USAGE;

@@ -744,7 +744,7 @@ RM_EXTERN int rm_transport_add_dkim(rm_transport *t, const rm_dkim_key *key,
  * strings of at most 255 octets. *out is freed with rm_free.
  */
 RM_EXTERN int rm_dkim_dns_record(const rm_dkim_key *key,
-                                 const char *selector, const char *domain,
+                                 const char *domain, const char *selector,
                                  char **out, rm_error *err);
 
 /*

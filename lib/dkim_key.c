@@ -347,8 +347,8 @@ static int quoted_chunks(rm__buf *out, const char *text, size_t len)
 	return rc;
 }
 
-int rm_dkim_dns_record(const rm_dkim_key *key, const char *selector,
-                       const char *domain, char **out, rm_error *err)
+int rm_dkim_dns_record(const rm_dkim_key *key, const char *domain,
+                       const char *selector, char **out, rm_error *err)
 {
 	rm__buf txt, rec;
 	char *d = NULL;

@@ -17,7 +17,7 @@ FUZZ_ENTRY(pem)
 	}
 	FUZZ_CHECK(rm_dkim_key_algorithm(key) != NULL);
 	FUZZ_CHECK(rm_dkim_key_bits(key) > 0);
-	if (rm_dkim_dns_record(key, "sel", "example.com", &record, &err) ==
+	if (rm_dkim_dns_record(key, "example.com", "sel", &record, &err) ==
 	    RM_OK)
 		FUZZ_CHECK(strstr(record, "sel._domainkey.example.com") !=
 		           NULL);

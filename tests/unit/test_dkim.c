@@ -629,14 +629,14 @@ static void dkim__rsa_key_properties(void **state)
 	(void)state;
 	assert_string_equal(rm_dkim_key_algorithm(rsa_key()), "rsa-sha256");
 	assert_int_equal(rm_dkim_key_bits(rsa_key()), 1024);
-	OK(rm_dkim_dns_record(rsa_key(), "sel", "Example.COM", &rec, &err));
+	OK(rm_dkim_dns_record(rsa_key(), "Example.COM", "sel", &rec, &err));
 	assert_true(strncmp(rec, "sel._domainkey.example.com. IN TXT "
 	                    "\"v=DKIM1; k=rsa; p=MIGfMA0G", 60) == 0);
 	rm_free(rec);
-	assert_int_equal(rm_dkim_dns_record(rsa_key(), "bad selector",
-	                 "example.com", &rec, &err), RM_EINVAL);
+	assert_int_equal(rm_dkim_dns_record(rsa_key(), "example.com",
+	                 "bad selector", &rec, &err), RM_EINVAL);
 	assert_string_equal(err.field, "dkim_selector");
-	assert_int_equal(rm_dkim_dns_record(rsa_key(), "s", "bad..name",
+	assert_int_equal(rm_dkim_dns_record(rsa_key(), "bad..name", "s",
 	                 &rec, &err), RM_EINVAL);
 	assert_string_equal(err.field, "dkim_domain");
 }
@@ -662,7 +662,7 @@ static void dkim__rfc8463_key(void **state)
 	}
 	OK(rc);
 	assert_string_equal(rm_dkim_key_algorithm(key), "ed25519-sha256");
-	OK(rm_dkim_dns_record(key, "brisbane", "football.example.com", &rec,
+	OK(rm_dkim_dns_record(key, "football.example.com", "brisbane", &rec,
 	                      &err));
 	assert_string_equal(rec, "brisbane._domainkey.football.example.com. "
 	                    "IN TXT \"v=DKIM1; k=ed25519; "
