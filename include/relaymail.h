@@ -133,6 +133,7 @@ typedef struct rm_error {
 	int reply_code;             /* SMTP reply code, or 0 */
 	char enhanced_status[16];   /* SMTP enhanced status "5.1.1", or "" */
 	int http_status;            /* HTTP status, or 0 */
+	void *reserved[4];          /* room to grow in later versions */
 } rm_error;
 
 /* ---------------------------------------------------------------------- */
@@ -431,6 +432,7 @@ typedef struct rm_recipient_status {
 	int reply_code;             /* the reply that decided it, or 0 */
 	const char *enhanced_status;/* "2.1.5", or "" */
 	const char *text;           /* the reply text, or "" */
+	void *reserved[4];          /* room to grow in later versions */
 } rm_recipient_status;
 
 RM_EXTERN size_t rm_result_recipient_count(const rm_result *result);
@@ -513,6 +515,7 @@ typedef struct rm_check_info {
 	char tls[64];             /* "TLSv1.3 ..." or "none" */
 	char auth_mechanism[32];  /* the mechanism used, or "none" */
 	unsigned long long max_size; /* the SIZE limit, or 0 if none */
+	void *reserved[4];          /* room to grow in later versions */
 } rm_check_info;
 
 /*
@@ -556,6 +559,7 @@ typedef struct rm_attempt {
 	long long latency_ms;    /* how long the try took */
 	long long wait_ms_before;/* the wait (backoff or hint) before it */
 	long long retry_after_ms;/* the wait the server asked for, or 0 */
+	void *reserved[4];          /* room to grow in later versions */
 } rm_attempt;
 
 /*
@@ -620,6 +624,7 @@ typedef struct rm_counters {
 	unsigned long long retried;  /* of those, a retry after a failed
 	                                try (on it or on another transport) */
 	unsigned long long skipped;  /* times the circuit breaker skipped it */
+	void *reserved[4];          /* room to grow in later versions */
 } rm_counters;
 
 /* The transports a composite wraps (0 for a plain transport). */

@@ -29,6 +29,7 @@ class rm_error(ctypes.Structure):
         ("reply_code", ctypes.c_int),
         ("enhanced_status", ctypes.c_char * 16),
         ("http_status", ctypes.c_int),
+        ("reserved", ctypes.c_void_p * 4),
     ]
 
 
@@ -64,6 +65,7 @@ class rm_recipient_status(ctypes.Structure):
         ("reply_code", ctypes.c_int),
         ("enhanced_status", ctypes.c_char_p),
         ("text", ctypes.c_char_p),
+        ("reserved", ctypes.c_void_p * 4),
     ]
 
 
@@ -80,6 +82,7 @@ class rm_attempt(ctypes.Structure):
         ("latency_ms", ctypes.c_longlong),
         ("wait_ms_before", ctypes.c_longlong),
         ("retry_after_ms", ctypes.c_longlong),
+        ("reserved", ctypes.c_void_p * 4),
     ]
 
 
@@ -90,6 +93,7 @@ class rm_check_info(ctypes.Structure):
         ("tls", ctypes.c_char * 64),
         ("auth_mechanism", ctypes.c_char * 32),
         ("max_size", ctypes.c_ulonglong),
+        ("reserved", ctypes.c_void_p * 4),
     ]
 
 
