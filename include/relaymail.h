@@ -605,10 +605,10 @@ typedef void (*rm_sleep_fn)(long long ms, void *user);
 typedef uint32_t (*rm_random_fn)(void *user);
 
 /*
- * Replaces the clock and the sleep the composite t (and those inside it)
- * use for backoff, deadlines and the circuit breaker, so that tests run
- * without waiting. NULL restores the system's. Plain transports ignore
- * it.
+ * Replaces the clock and the sleep t (and the transports inside a
+ * composite) use: for backoff, deadlines and the circuit breaker, and for
+ * every transport's rate limit and OAuth2 token cache, so that tests run
+ * without waiting. NULL restores the system's.
  */
 RM_EXTERN int rm_transport_set_clock(rm_transport *t, rm_now_fn now,
                                      rm_sleep_fn sleep, void *user,

@@ -642,20 +642,6 @@ int rm__address_parse_list(const char *text, const char *field,
 /* Output                                                                 */
 /* ---------------------------------------------------------------------- */
 
-/* The local part as an RFC 5321 4.1.2 Quoted-string. */
-static int quote_local(const char *local, rm__buf *out)
-{
-	int rc = rm__buf_append_byte(out, '"');
-
-	for (; rc == RM_OK && *local != '\0'; local++) {
-		if (*local == '"' || *local == '\\')
-			rc = rm__buf_append_byte(out, '\\');
-		if (rc == RM_OK)
-			rc = rm__buf_append_byte(out, *local);
-	}
-	return rc == RM_OK ? rm__buf_append_byte(out, '"') : rc;
-}
-
 int rm__mailbox_addr_spec(const rm__mailbox *mb, int smtputf8, rm__buf *out)
 {
 	size_t len = strlen(mb->local);
@@ -665,10 +651,11 @@ int rm__mailbox_addr_spec(const rm__mailbox *mb, int smtputf8, rm__buf *out)
 		return RM_EINVAL;
 	if (mb->utf8_local && !smtputf8)
 		return RM_EUNSUPPORTED;
+	/* A Dot-string, else a Quoted-string (RFC 5321 4.1.2). */
 	if (is_dot_atom_utf8(mb->local, len))
 		rc = rm__buf_append(out, mb->local, len);
 	else
-		rc = quote_local(mb->local, out);
+		rc = rm__buf_append_quoted(out, mb->local, len);
 	if (rc == RM_OK)
 		rc = rm__buf_append_byte(out, '@');
 	if (rc == RM_OK)

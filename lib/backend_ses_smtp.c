@@ -80,7 +80,7 @@ static int ses_smtp_open(rm_transport *t, const rm__url *url, rm_error *err)
 	smtp.user = (char *)access;
 	smtp.password = password;
 	rc = rm__backend_smtp.open(t, &smtp, err);
-	memset(password, 0, sizeof(password));
+	rm__wipe(password, sizeof(password));
 	return rc;
 }
 

@@ -113,12 +113,53 @@ char *rm__buf_steal(rm__buf *b)
 	return data;
 }
 
+void rm__wipe(void *p, size_t len)
+{
+	if (p != NULL)
+		mbedtls_platform_zeroize(p, len);
+}
+
 void rm__free_secret(char *s)
 {
 	if (s == NULL)
 		return;
-	mbedtls_platform_zeroize(s, strlen(s));
+	rm__wipe(s, strlen(s));
 	free(s);
+}
+
+void rm__buf_free_secret(rm__buf *b)
+{
+	rm__wipe(b->data, b->cap);
+	rm__buf_free(b);
+}
+
+const char rm__hex_upper[17] = "0123456789ABCDEF";
+
+void rm__hex_lower(char *out, const void *data, size_t len)
+{
+	static const char digits[] = "0123456789abcdef";
+	const unsigned char *p = data;
+	size_t i;
+
+	for (i = 0; i < len; i++) {
+		out[2 * i] = digits[p[i] >> 4];
+		out[2 * i + 1] = digits[p[i] & 15];
+	}
+	out[2 * len] = '\0';
+}
+
+int rm__buf_append_quoted(rm__buf *b, const char *s, size_t len)
+{
+	size_t i;
+	int rc = rm__buf_append_byte(b, '"');
+
+	for (i = 0; rc == RM_OK && i < len; i++) {
+		if (s[i] == '"' || s[i] == '\\')
+			rc = rm__buf_append_byte(b, '\\');
+		if (rc == RM_OK)
+			rc = rm__buf_append_byte(b, s[i]);
+	}
+	return rc == RM_OK ? rm__buf_append_byte(b, '"') : rc;
 }
 
 char *rm__strdup(const char *s)

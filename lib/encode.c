@@ -21,8 +21,6 @@
 static const char b64_alphabet[] =
 	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
-static const char hex_upper[] = "0123456789ABCDEF";
-
 /*
  * Every 12-bit value as its two base64 characters, so that three input
  * bytes take two lookups instead of four: the encoder's inner loop is
@@ -444,8 +442,8 @@ static size_t qp_fast(rm__qp *q, char *d, size_t room)
 
 		if (cls == 1) {
 			d[n] = '=';
-			d[n + 1] = hex_upper[c >> 4];
-			d[n + 2] = hex_upper[c & 15];
+			d[n + 1] = rm__hex_upper[c >> 4];
+			d[n + 2] = rm__hex_upper[c & 15];
 			n += 3;
 			col += 3;
 			continue;
@@ -491,8 +489,8 @@ size_t rm__qp_encode_some(rm__qp *q, char *dst, size_t room)
 			*d++ = (char)q->src[i];
 		} else {
 			*d++ = '=';
-			*d++ = hex_upper[q->src[i] >> 4];
-			*d++ = hex_upper[q->src[i] & 15];
+			*d++ = rm__hex_upper[q->src[i] >> 4];
+			*d++ = rm__hex_upper[q->src[i] & 15];
 		}
 		q->col += lit ? 1 : 3;
 		q->pos++;

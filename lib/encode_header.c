@@ -19,8 +19,6 @@
 /* Below this many free columns a new word goes on a new line. */
 #define EW_MIN_ROOM 24
 
-static const char hex_upper[] = "0123456789ABCDEF";
-
 /* ---------------------------------------------------------------------- */
 /* Folding                                                                */
 /* ---------------------------------------------------------------------- */
@@ -173,8 +171,8 @@ static size_t ew_encode(char *dst, const unsigned char *p, size_t len, int b)
 				dst[n++] = (char)p[i];
 			} else {
 				dst[n++] = '=';
-				dst[n++] = hex_upper[p[i] >> 4];
-				dst[n++] = hex_upper[p[i] & 15];
+				dst[n++] = rm__hex_upper[p[i] >> 4];
+				dst[n++] = rm__hex_upper[p[i] & 15];
 			}
 		}
 	}
@@ -411,23 +409,6 @@ static int fold_split(rm__fold *f, const char *s, size_t len)
 	return rc;
 }
 
-/* Builds the quoted-string form of s (RFC 5322 3.2.4). */
-static int quote_string(rm__buf *q, const char *s, size_t len)
-{
-	size_t i;
-	int rc = rm__buf_append_byte(q, '"');
-
-	for (i = 0; rc == RM_OK && i < len; i++) {
-		if (s[i] == '"' || s[i] == '\\')
-			rc = rm__buf_append_byte(q, '\\');
-		if (rc == RM_OK)
-			rc = rm__buf_append_byte(q, s[i]);
-	}
-	if (rc == RM_OK)
-		rc = rm__buf_append_byte(q, '"');
-	return rc;
-}
-
 /* 1 if some word of s, or some run of white space, is longer than max
  * (white space folds at most once, RFC 5322 3.2.2). */
 static int has_long_word(const char *s, size_t len, size_t max)
@@ -461,7 +442,7 @@ int rm__fold_phrase(rm__fold *f, const char *name)
 	rm__buf_init(&q, 4 * len + 16);
 	/* A quoted-string is folded inside only when it cannot fit on a
 	 * line: some readers mishandle folds within quotes. */
-	rc = quote_string(&q, name, len);
+	rc = rm__buf_append_quoted(&q, name, len);
 	if (rc == RM_OK && has_long_word(q.data, q.len, EW_MAX))
 		rc = rm__fold_words(f, " ", name, len, "", "");
 	else if (rc == RM_OK && q.len < f->limit)
@@ -518,44 +499,42 @@ static size_t segment_cut(const char *v, size_t i)
 	return j > 1 ? j : i;
 }
 
-/* One continuation segment of an ASCII value: as many octets of the
- * quoted form as fit in room, a quoted-pair never cut in two. */
-static size_t ascii_segment(const char *v, size_t room, rm__buf *seg)
+/* How many octets of v the next continuation segment takes: as many as
+ * fit in room after used octets once quoted, a quoted-pair never cut in
+ * two. */
+static size_t ascii_segment(const char *v, size_t used, size_t room)
 {
 	size_t i = 0, n = 0;
 
 	while (v[i] != '\0') {
 		n += v[i] == '"' || v[i] == '\\' ? 2 : 1;
-		if (seg->len + n > room)
+		if (used + n > room)
 			break;
 		i++;
 	}
-	i = segment_cut(v, i);
-	for (n = 0; n < i; n++) {
-		if (v[n] == '"' || v[n] == '\\')
-			rm__buf_append_byte(seg, '\\');
-		rm__buf_append_byte(seg, v[n]);
-	}
-	return i;
+	return segment_cut(v, i);
 }
 
 /* attr*0="..."; attr*1="..." (RFC 2231 3), for long ASCII values. */
 static int param_ascii(rm__fold *f, const char *attr, const char *value)
 {
-	size_t n = 0;
+	size_t n = 0, take;
 	char head[96];
 	rm__buf seg;
 	int rc = RM_OK;
 
 	rm__buf_init(&seg, 256);
 	while (rc == RM_OK && *value != '\0') {
-		int hl = snprintf(head, sizeof(head), "%s*%zu=\"", attr, n);
+		int hl = snprintf(head, sizeof(head), "%s*%zu=", attr, n);
 
 		rm__buf_reset(&seg);
 		rc = rm__buf_append(&seg, head, (size_t)hl);
-		value += ascii_segment(value, (size_t)f->limit - 4 - 1, &seg);
+		/* used counts the opening quote. */
+		take = ascii_segment(value, seg.len + 1,
+		                     (size_t)f->limit - 4 - 1);
 		if (rc == RM_OK)
-			rc = rm__buf_append_byte(&seg, '"');
+			rc = rm__buf_append_quoted(&seg, value, take);
+		value += take;
 		if (rc == RM_OK)
 			rc = param_atom(f, seg.data, seg.len);
 		n++;
@@ -599,8 +578,8 @@ static int pct_segment(const unsigned char **v, rm__buf *seg, size_t room)
 				rc = rm__buf_append_byte(seg, (char)*p);
 			else
 				rc = rm__buf_printf(seg, "%%%c%c",
-				                    hex_upper[*p >> 4],
-				                    hex_upper[*p & 15]);
+				                    rm__hex_upper[*p >> 4],
+				                    rm__hex_upper[*p & 15]);
 		}
 	}
 	*v = p;
@@ -648,7 +627,7 @@ int rm__fold_param(rm__fold *f, const char *attr, const char *value)
 	rm__buf_init(&q, 4 * strlen(value) + 64);
 	rc = rm__buf_printf(&q, "%s=", attr);
 	if (rc == RM_OK)
-		rc = quote_string(&q, value, strlen(value));
+		rc = rm__buf_append_quoted(&q, value, strlen(value));
 	if (rc == RM_OK && q.len + 3 <= (size_t)f->limit)
 		rc = param_atom(f, q.data, q.len);
 	else if (rc == RM_OK)

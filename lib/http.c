@@ -15,14 +15,16 @@
 
 #include <curl/curl.h>
 
-#include "internal.h"
+#include "option.h"
 
 /* A provider's error body is short; anything longer is cut. */
 #define HTTP_BODY_MAX ((size_t)1 << 20)
 #define HTTP_HEADERS_MAX ((size_t)64 << 10)
 
-#define HTTP_CONNECT_TIMEOUT 30L
-#define HTTP_TIMEOUT 300L
+#define HTTP_CONNECT_TIMEOUT_MS (30 * 1000LL)
+#define HTTP_TIMEOUT_MS (300 * 1000LL)
+/* The longest connect_timeout= and timeout=. */
+#define TIMEOUT_MAX_MS (86400 * 1000LL)
 
 struct rm__http {
 	CURL *easy;
@@ -30,8 +32,8 @@ struct rm__http {
 	const char *name;       /* the backend, for messages */
 	char *base;             /* the base URL, without a trailing '/' */
 	char *ca_file;
-	long connect_timeout;   /* seconds */
-	long timeout;           /* seconds, the whole transfer */
+	long long connect_timeout_ms;
+	long long timeout_ms;   /* the whole transfer */
 	char errbuf[CURL_ERROR_SIZE];
 	const rm__http_header *req;  /* the request's headers, during a post */
 	size_t req_count;
@@ -41,69 +43,33 @@ struct rm__http {
 /* Options                                                                */
 /* ---------------------------------------------------------------------- */
 
-static int fail_option(rm_error *err, const char *name, const char *why)
-{
-	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
-	                "bad URL option %s: %s", name, why);
-}
-
-static int parse_seconds(const rm__url *url, const char *name, long *out,
-                         rm_error *err)
-{
-	const char *v = rm__url_option(url, name);
-
-	if (v == NULL)
-		return RM_OK;
-	if (rm__parse_long(v, 1, 86400, out) != RM_OK)
-		return fail_option(err, name, "give whole seconds, 1 to 86400");
-	return RM_OK;
-}
-
-/* "yes"/"no" and their usual synonyms; absent is no. */
-static int parse_flag(const rm__url *url, const char *name, int *out,
-                      rm_error *err)
-{
-	const char *v = rm__url_option(url, name);
-
-	*out = 0;
-	if (v == NULL || rm__strcaseeq(v, "no") || rm__strcaseeq(v, "0") ||
-	    rm__strcaseeq(v, "false"))
-		return RM_OK;
-	if (rm__strcaseeq(v, "yes") || rm__strcaseeq(v, "1") ||
-	    rm__strcaseeq(v, "true") || v[0] == '\0') {
-		*out = 1;
-		return RM_OK;
-	}
-	return fail_option(err, name, "say yes or no");
-}
-
 /*
  * An endpoint must be https, or plain http on the loopback interface (the
  * fakes of the tests), or plain http the caller asked for in plain words:
  * an API key sent in clear text is a key given away.
  */
-static int check_endpoint(const char *endpoint, int allow_http,
-                          rm_error *err)
+static int check_endpoint(const rm__opt_reader *o, const char *endpoint,
+                          int allow_http)
 {
 	CURLU *u = curl_url();
 	char *scheme = NULL, *host = NULL;
 	int rc = RM_OK;
 
 	if (u == NULL)
-		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		return rm__fail(o->err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory checking the endpoint");
 	if (curl_url_set(u, CURLUPART_URL, endpoint, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) != CURLUE_OK)
-		rc = fail_option(err, "endpoint", "not an http(s) URL");
+		rc = rm__opt_fail(o, "endpoint", "not an http(s) URL");
 	else if (!rm__strcaseeq(scheme, "https") &&
 	         !rm__strcaseeq(scheme, "http"))
-		rc = fail_option(err, "endpoint", "the scheme must be https");
+		rc = rm__opt_fail(o, "endpoint", "the scheme must be https");
 	else if (rm__strcaseeq(scheme, "http") && !allow_http &&
 	         !rm__host_is_loopback(host))
-		rc = fail_option(err, "endpoint", "plain http sends the API "
-		                 "key in clear text; use https, or add "
-		                 "allow_insecure_http=yes");
+		rc = rm__opt_fail(o, "endpoint", "plain http sends the API "
+		                  "key in clear text; use https, or add "
+		                  "allow_insecure_http=yes");
 	curl_free(scheme);
 	curl_free(host);
 	curl_url_cleanup(u);
@@ -125,16 +91,18 @@ static int read_options(rm__http *h, rm_transport *t, const rm__url *url,
 {
 	const char *endpoint = rm__url_option(url, "endpoint");
 	const char *ca = rm__url_option(url, "ca_file");
-	int allow_http, rc;
+	rm__opt_reader o = { url, "URL", err };
+	int allow_http = 0, rc;
 
-	rc = parse_flag(url, "allow_insecure_http", &allow_http, err);
+	rc = rm__opt_flag(&o, "allow_insecure_http", &allow_http);
 	if (rc == RM_OK)
-		rc = parse_seconds(url, "connect_timeout", &h->connect_timeout,
-		                   err);
+		rc = rm__opt_duration(&o, "connect_timeout", 1000,
+		                      TIMEOUT_MAX_MS, &h->connect_timeout_ms);
 	if (rc == RM_OK)
-		rc = parse_seconds(url, "timeout", &h->timeout, err);
+		rc = rm__opt_duration(&o, "timeout", 1000, TIMEOUT_MAX_MS,
+		                      &h->timeout_ms);
 	if (rc == RM_OK && endpoint != NULL)
-		rc = check_endpoint(endpoint, allow_http, err);
+		rc = check_endpoint(&o, endpoint, allow_http);
 	if (rc != RM_OK)
 		return rc;
 	if (ca == NULL)
@@ -147,25 +115,52 @@ static int read_options(rm__http *h, rm_transport *t, const rm__url *url,
 	return RM_OK;
 }
 
+/* A client with the default timeouts, or NULL when out of memory. */
+static rm__http *new_http(const rm__log *log, const char *name)
+{
+	rm__http *h = calloc(1, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	h->log = log;
+	h->name = name;
+	h->connect_timeout_ms = HTTP_CONNECT_TIMEOUT_MS;
+	h->timeout_ms = HTTP_TIMEOUT_MS;
+	return h;
+}
+
 int rm__http_open(rm__http **out, rm_transport *t, const rm__url *url,
                   const char *default_base, rm_error *err)
 {
-	rm__http *h = calloc(1, sizeof(*h));
+	rm__http *h = new_http(&t->log, t->scheme);
 	int rc;
 
 	*out = NULL;
 	if (h == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory opening %s://", t->scheme);
-	h->log = &t->log;
-	h->name = t->scheme;
-	h->connect_timeout = HTTP_CONNECT_TIMEOUT;
-	h->timeout = HTTP_TIMEOUT;
 	rc = read_options(h, t, url, default_base, err);
 	if (rc != RM_OK) {
 		rm__http_close(h);
 		return rc;
 	}
+	*out = h;
+	return RM_OK;
+}
+
+int rm__http_new(rm__http **out, const rm__log *log, const char *name,
+                 const char *base, const char *ca_file, long long timeout_ms)
+{
+	rm__http *h = new_http(log, name);
+
+	*out = NULL;
+	if (h == NULL || (h->base = rm__strdup(base)) == NULL ||
+	    (ca_file != NULL && (h->ca_file = rm__strdup(ca_file)) == NULL)) {
+		rm__http_close(h);
+		return RM_ENOMEM;
+	}
+	h->connect_timeout_ms = timeout_ms;
+	h->timeout_ms = timeout_ms;
 	*out = h;
 	return RM_OK;
 }
@@ -184,6 +179,11 @@ void rm__http_close(rm__http *h)
 const char *rm__http_base(const rm__http *h)
 {
 	return h->base;
+}
+
+const char *rm__http_error_text(const rm__http *h)
+{
+	return h->errbuf;
 }
 
 /* ---------------------------------------------------------------------- */
@@ -503,8 +503,9 @@ static int setup_handle(rm__http *h)
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (h->ca_file != NULL)
 		curl_easy_setopt(e, CURLOPT_CAINFO, h->ca_file);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, h->connect_timeout);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, h->timeout);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+	                 (long)h->connect_timeout_ms);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "relaymail/" RM_VERSION_STRING);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
 	if (rm__log_enabled(h->log, RM_LOG_DEBUG)) {
@@ -607,6 +608,9 @@ static int transfer_failed(rm__http *h, CURLcode c, size_t body_len,
 	curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &request_size);
 	curl_easy_getinfo(h->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
 	sent = request_size > 0 && (size_t)uploaded >= body_len;
+	if (h->errbuf[0] == '\0')
+		snprintf(h->errbuf, sizeof(h->errbuf), "%s",
+		         curl_easy_strerror(c));
 	if (code == RM_ECERT)
 		outcome = RM_OUTCOME_PERM_PROVIDER;
 	else
@@ -614,12 +618,11 @@ static int transfer_failed(rm__http *h, CURLcode c, size_t body_len,
 	if (code == RM_ETIMEDOUT && sent)
 		outcome = RM_OUTCOME_AMBIGUOUS;
 	rm__logf(h->log, RM_LOG_WARN, "%s: POST %s failed: %s", h->name, url,
-	         h->errbuf[0] ? h->errbuf : curl_easy_strerror(c));
+	         h->errbuf);
 	return rm__fail(err, code, outcome, "url", "%s: %s %s: %s%s", h->name,
 	                sent ? "no answer to POST" : "cannot POST", url,
-	                h->errbuf[0] ? h->errbuf : curl_easy_strerror(c),
-	                sent ? " (the request was sent: it may have been "
-	                "delivered)" : "");
+	                h->errbuf, sent ? " (the request was sent: it may "
+	                "have been delivered)" : "");
 }
 
 static int perform(rm__http *h, const char *url, struct curl_slist *list,

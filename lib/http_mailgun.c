@@ -63,15 +63,13 @@ static int form_option(mg_form *f, const char *name, const char *value,
 static int pick_boundary(mg_form *f, const rm__buf *mime)
 {
 	unsigned char rnd[16];
-	size_t i;
 	int tries;
 
 	for (tries = 0; tries < 4; tries++) {
 		if (rm__random(rnd, sizeof(rnd)) != RM_OK)
 			return RM_EIO;
 		memcpy(f->boundary, "relaymail-form-", 15);
-		for (i = 0; i < sizeof(rnd); i++)
-			snprintf(f->boundary + 15 + 2 * i, 3, "%02x", rnd[i]);
+		rm__hex_lower(f->boundary + 15, rnd, sizeof(rnd));
 		if (memmem(mime->data, mime->len, f->boundary,
 		           strlen(f->boundary)) == NULL)
 			return RM_OK;
@@ -269,9 +267,7 @@ static int basic_auth(const char *key, rm__buf *out)
 		rc = rm__buf_append_str(out, "Basic ");
 	if (rc == RM_OK)
 		rc = rm__base64_encode(out, plain.data, plain.len);
-	if (plain.data != NULL)
-		memset(plain.data, 0, plain.len);
-	rm__buf_free(&plain);
+	rm__buf_free_secret(&plain);
 	return rc;
 }
 
@@ -303,8 +299,7 @@ static int mg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	                       form.body.data, form.body.len, &resp, err);
 	if (rc == RM_OK)
 		rc = read_answer(r, msg, &resp, err);
-	memset(auth.data, 0, auth.len);
-	rm__buf_free(&auth);
+	rm__buf_free_secret(&auth);
 	rm__http_response_free(&resp);
 	rm__buf_free(&form.body);
 	return rc;

@@ -511,7 +511,7 @@ static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	                       &resp, err);
 	if (rc == RM_OK)
 		rc = read_answer(r, msg, &resp, err);
-	memset(auth, 0, sizeof(auth));
+	rm__wipe(auth, sizeof(auth));
 	rm__http_response_free(&resp);
 	free(body);
 	return rc;

@@ -49,9 +49,7 @@ int rm__http_base_open(rm__http_keyed *b, rm_transport *t, const rm__url *url,
 
 void rm__http_base_close(rm__http_keyed *b)
 {
-	if (b->key != NULL)
-		memset(b->key, 0, strlen(b->key));
-	free(b->key);
+	rm__free_secret(b->key);
 	rm__http_close(b->http);
 	memset(b, 0, sizeof(*b));
 }
@@ -169,19 +167,6 @@ static int plain_phrase(const char *s)
 	return 1;
 }
 
-static int quoted_name(const char *name, rm__buf *out)
-{
-	int rc = rm__buf_append_byte(out, '"');
-
-	for (; rc == RM_OK && *name != '\0'; name++) {
-		if (*name == '"' || *name == '\\')
-			rc = rm__buf_append_byte(out, '\\');
-		if (rc == RM_OK)
-			rc = rm__buf_append_byte(out, *name);
-	}
-	return rc == RM_OK ? rm__buf_append_byte(out, '"') : rc;
-}
-
 int rm__http_mailbox(const rm__mailbox *mb, const char *field,
                      rm__buf *out, rm_error *err)
 {
@@ -192,7 +177,7 @@ int rm__http_mailbox(const rm__mailbox *mb, const char *field,
 	if (plain_phrase(mb->name))
 		rc = rm__buf_append_str(out, mb->name);
 	else
-		rc = quoted_name(mb->name, out);
+		rc = rm__buf_append_quoted(out, mb->name, strlen(mb->name));
 	if (rc == RM_OK)
 		rc = rm__buf_append_str(out, " <");
 	if (rc != RM_OK)

@@ -64,8 +64,24 @@ int rm__buf_printf(rm__buf *b, const char *fmt, ...) RM__PRINTF(2, 3);
 /* Hands the data to the caller (to free with free()); b is left empty. */
 char *rm__buf_steal(rm__buf *b);
 
-/* Wipes a secret string (password, token, key) and frees it. */
+/*
+ * Secrets (passwords, tokens, keys) are wiped before their memory goes
+ * back: with a call the compiler may not drop as a dead store.
+ */
+void rm__wipe(void *p, size_t len);
+/* Wipes a secret string and frees it (NULL is fine). */
 void rm__free_secret(char *s);
+/* Wipes the whole of b's memory and frees it. */
+void rm__buf_free_secret(rm__buf *b);
+
+/* Upper-case hex digits, for %XX and =XX escapes. */
+extern const char rm__hex_upper[17];
+/* Writes the 2 * len lower-case hex digits of data and a NUL to out. */
+void rm__hex_lower(char *out, const void *data, size_t len);
+
+/* Appends s as an RFC 5322 3.2.4 quoted-string ("..." with \ before
+ * each '"' and '\'); the caller checks that s may be quoted at all. */
+int rm__buf_append_quoted(rm__buf *b, const char *s, size_t len);
 
 /* strdup that returns NULL for NULL. */
 char *rm__strdup(const char *s);
@@ -392,7 +408,19 @@ struct rm_transport {
 	rm_counters counters;   /* messages handed to it (route.c) */
 	struct rm__oauth *oauth;  /* OAuth2 token source (oauth.c), or NULL */
 	struct rm__rate *rate;    /* client-side rate limit (rate.c), or NULL */
+	rm_now_fn now;          /* rm_transport_set_clock's, or NULL */
+	void *clock_user;
 };
+
+/*
+ * The clock of t's rate limit and token cache in milliseconds: the one
+ * set with rm_transport_set_clock, else the system's monotonic clock.
+ * Only differences between two readings mean anything.
+ */
+long long rm__transport_now(const rm_transport *t);
+/* Makes now (NULL: the system's) t's clock; the times t keeps move with
+ * it, so waits under way keep their length. */
+void rm__transport_set_clock(rm_transport *t, rm_now_fn now, void *user);
 
 extern const rm__backend rm__backend_file;
 extern const rm__backend rm__backend_smtp;
@@ -572,7 +600,17 @@ typedef struct rm__http_response {
  */
 int rm__http_open(rm__http **out, rm_transport *t, const rm__url *url,
                   const char *default_base, rm_error *err);
+/*
+ * A client that reads no URL options (the OAuth2 token endpoint): posts
+ * go to base and path joined as they are; name heads its messages,
+ * ca_file may be NULL, timeout_ms bounds the connection and the whole
+ * request. RM_ENOMEM is the only failure.
+ */
+int rm__http_new(rm__http **out, const rm__log *log, const char *name,
+                 const char *base, const char *ca_file, long long timeout_ms);
 void rm__http_close(rm__http *h);
+/* Why the last rm__http_post failed to get an answer, as libcurl says. */
+const char *rm__http_error_text(const rm__http *h);
 const char *rm__http_base(const rm__http *h);
 
 void rm__http_response_init(rm__http_response *r);
@@ -674,6 +712,8 @@ int rm__oauth_mark_stale(rm_transport *t);
 /* 1 if t has a callback or a refresh token. */
 int rm__oauth_has_source(const rm_transport *t);
 void rm__oauth_free(rm__oauth *o);
+/* Moves the cached token's expiry by shift ms (a new clock). */
+void rm__oauth_shift(rm__oauth *o, long long shift);
 
 typedef struct rm__rate rm__rate;
 
@@ -689,6 +729,8 @@ int rm__rate_admit(rm_transport *t, rm_result *r, rm_error *err);
  * ambiguous): failed tries do not use up the quota. */
 void rm__rate_settle(rm_transport *t, rm_outcome outcome);
 void rm__rate_free(rm__rate *rate);
+/* Moves the times of the counted sends by shift ms (a new clock). */
+void rm__rate_shift(rm__rate *rate, long long shift);
 
 extern const rm__backend rm__backend_smtp_preset;
 

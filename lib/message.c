@@ -445,15 +445,13 @@ static int make_message_id(rm_message *msg, rm_error *err)
 	unsigned char rnd[16];
 	char left[33];
 	rm__buf b;
-	size_t i;
 
 	memset(rnd, 0, sizeof(rnd));
 	if (!msg->reproducible && rm__random(rnd, sizeof(rnd)) != RM_OK)
 		return rm__fail(err, RM_EIO, RM_OUTCOME_TRANSIENT, "message_id",
 		                "could not read random bytes for the "
 		                "Message-ID");
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(left + 2 * i, 3, "%02x", rnd[i]);
+	rm__hex_lower(left, rnd, sizeof(rnd));
 
 	rm__buf_init(&b, 512);
 	if (rm__buf_printf(&b, "<%s@%s>", left,

@@ -6,26 +6,28 @@
  * provider's token endpoint (RFC 6749 section 6: POST
  * grant_type=refresh_token, form-encoded). A fetched token is cached
  * with its expiry and fetched again a minute before it runs out, or at
- * once when the server refused it (rm__oauth_mark_stale). Nothing here
- * logs a token or a secret: only the endpoint, the status and the
- * provider's error code.
+ * once when the server refused it (rm__oauth_mark_stale). Expiry is
+ * measured with the transport's clock (rm__transport_now). The request
+ * goes through the HTTP layer's client (http.c). Nothing here logs a
+ * token or a secret: only the endpoint, the status and the provider's
+ * error code.
  */
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <cjson/cJSON.h>
 #include <curl/curl.h>
 
-#include "internal.h"
+#include "option.h"
 
 /* Refresh this long before the token's expiry (RFC 6749 5.1). */
 #define EXPIRY_MARGIN_MS (60 * 1000)
-/* A token endpoint's answer is a small JSON object. */
+/* The refresh request is a short form. */
 #define BODY_MAX (64 * 1024)
 #define TOKEN_MAX 8192
+#define TIMEOUT_MS (30 * 1000LL)
+#define TIMEOUT_MAX_MS (600 * 1000LL)
 
 struct rm__oauth {
 	rm_token_fn fn;          /* the caller's source, or NULL */
@@ -36,20 +38,12 @@ struct rm__oauth {
 	char *endpoint;
 	char *endpoint_shown;    /* masked (rm_url_mask), for messages */
 	char *scope;             /* sent when set (Microsoft wants it) */
-	char *ca_file;
-	long timeout_ms;
+	rm__http *http;          /* the endpoint's client, with a refresh
+	                            token only */
 	char *token;             /* the cached access token */
-	long long expires_ms;    /* monotonic; 0: no known expiry */
+	long long expires_ms;    /* rm__transport_now; 0: no known expiry */
 	int stale;               /* the server refused the cached token */
 };
-
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void rm__oauth_free(rm__oauth *o)
 {
@@ -61,9 +55,15 @@ void rm__oauth_free(rm__oauth *o)
 	free(o->endpoint);
 	free(o->endpoint_shown);
 	free(o->scope);
-	free(o->ca_file);
+	rm__http_close(o->http);
 	rm__secret_free(&o->token);
 	free(o);
+}
+
+void rm__oauth_shift(rm__oauth *o, long long shift)
+{
+	if (o != NULL && o->expires_ms != 0)
+		o->expires_ms += shift;
 }
 
 static int oom(rm_error *err)
@@ -84,19 +84,13 @@ static rm__oauth *get_oauth(rm_transport *t)
 /* URL options                                                            */
 /* ---------------------------------------------------------------------- */
 
-static int fail_opt(rm_error *err, const char *name, const char *why)
-{
-	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
-	                "bad OAuth2 option %s: %s", name, why);
-}
-
 /*
  * https, or plain http to this machine only (test fakes). The host is
  * the one libcurl connects to, so in "http://localhost:80@evil.example/"
  * it is evil.example: "localhost:80" is only the userinfo (RFC 3986
  * 3.2.1).
  */
-static int check_endpoint(const char *text, rm_error *err)
+static int check_endpoint(const rm__opt_reader *r, const char *text)
 {
 	rm__url u;
 	int ok = 0;
@@ -108,8 +102,8 @@ static int check_endpoint(const char *text, rm_error *err)
 	rm__url_free(&u);
 	if (ok)
 		return RM_OK;
-	return fail_opt(err, "token_endpoint", "expected an https:// URL "
-	                "(plain http only on loopback)");
+	return rm__opt_fail(r, "token_endpoint", "expected an https:// URL "
+	                    "(plain http only on loopback)");
 }
 
 static int read_secrets(rm__oauth *o, const rm__url *url, rm_error *err)
@@ -128,36 +122,42 @@ static int read_secrets(rm__oauth *o, const rm__url *url, rm_error *err)
 }
 
 /* A refresh token needs a client id; either alone is a mistake. */
-static int check_complete(const rm__oauth *o, rm_error *err)
+static int check_complete(const rm__oauth *o, const rm__opt_reader *r)
 {
 	if (o->refresh_token != NULL && o->client_id == NULL)
-		return fail_opt(err, "client_id", "refresh_token needs "
-		                "client_id (and client_secret for confidential "
-		                "clients such as Google's)");
+		return rm__opt_fail(r, "client_id", "refresh_token needs "
+		                    "client_id (and client_secret for "
+		                    "confidential clients such as Google's)");
 	if (o->refresh_token == NULL &&
 	    (o->client_id != NULL || o->client_secret != NULL))
-		return fail_opt(err, "refresh_token", "client_id and "
-		                "client_secret need refresh_token");
+		return rm__opt_fail(r, "refresh_token", "client_id and "
+		                    "client_secret need refresh_token");
 	return RM_OK;
 }
 
-static int read_endpoint(rm__oauth *o, const rm__url *url,
-                         const char *default_endpoint, rm_error *err)
+/* The endpoint and, for a refresh token, the client that reaches it. */
+static int read_endpoint(rm__oauth *o, const rm_transport *t,
+                         const rm__opt_reader *r,
+                         const char *default_endpoint)
 {
-	const char *v = rm__url_option(url, "token_endpoint");
-	const char *t = rm__url_option(url, "token_timeout");
-	long sec = 30;
+	const char *v = rm__url_option(r->url, "token_endpoint");
+	const char *ca = rm__url_option(r->url, "ca_file");
+	long long timeout_ms = TIMEOUT_MS;
 
-	if (v != NULL && check_endpoint(v, err) != RM_OK)
+	if (v != NULL && check_endpoint(r, v) != RM_OK)
 		return RM_EURL;
-	if (t != NULL && rm__parse_long(t, 1, 600, &sec) != RM_OK)
-		return fail_opt(err, "token_timeout", "expected whole "
-		                "seconds, 1 to 600");
-	o->timeout_ms = sec * 1000;
+	if (rm__opt_duration(r, "token_timeout", 1000, TIMEOUT_MAX_MS,
+	                     &timeout_ms) != RM_OK)
+		return RM_EURL;
 	o->endpoint = rm__strdup(v != NULL ? v : default_endpoint);
 	if (o->endpoint == NULL ||
 	    rm_url_mask(o->endpoint, &o->endpoint_shown, NULL) != RM_OK)
-		return oom(err);
+		return oom(r->err);
+	if (o->refresh_token != NULL &&
+	    rm__http_new(&o->http, &t->log, "OAuth2 token endpoint",
+	                 o->endpoint, ca != NULL ? ca : t->ca_file,
+	                 timeout_ms) != RM_OK)
+		return oom(r->err);
 	return RM_OK;
 }
 
@@ -165,22 +165,21 @@ int rm__oauth_url_options(rm_transport *t, const rm__url *url,
                           const char *default_endpoint, const char *scope,
                           rm_error *err)
 {
+	rm__opt_reader r = { url, "OAuth2", err };
 	rm__oauth *o = get_oauth(t);
-	const char *ca = rm__url_option(url, "ca_file");
 	int rc;
 
 	if (o == NULL)
 		return oom(err);
 	rc = read_secrets(o, url, err);
 	if (rc == RM_OK)
-		rc = check_complete(o, err);
+		rc = check_complete(o, &r);
 	if (rc == RM_OK)
-		rc = read_endpoint(o, url, default_endpoint, err);
+		rc = read_endpoint(o, t, &r, default_endpoint);
 	if (rc != RM_OK)
 		return rc;
 	o->scope = rm__strdup(scope);
-	o->ca_file = rm__strdup(ca != NULL ? ca : t->ca_file);
-	if ((scope && !o->scope) || ((ca || t->ca_file) && !o->ca_file))
+	if (scope != NULL && o->scope == NULL)
 		return oom(err);
 	return RM_OK;
 }
@@ -189,106 +188,71 @@ int rm__oauth_url_options(rm_transport *t, const rm__url *url,
 /* The token endpoint                                                     */
 /* ---------------------------------------------------------------------- */
 
-static size_t on_body(char *data, size_t size, size_t n, void *user)
-{
-	rm__buf *b = user;
-
-	return rm__buf_append(b, data, size * n) == RM_OK ? size * n : 0;
-}
-
 /* Appends "&name=value", the value form-encoded. */
-static int add_field(rm__buf *b, CURL *c, const char *name,
-                     const char *value)
+static int add_field(rm__buf *b, const char *name, const char *value)
 {
 	char *enc;
 	int rc;
 
 	if (value == NULL)
 		return RM_OK;
-	enc = curl_easy_escape(c, value, 0);
+	enc = curl_easy_escape(NULL, value, 0);
 	if (enc == NULL)
 		return RM_ENOMEM;
 	rc = rm__buf_printf(b, "%s%s=%s", b->len > 0 ? "&" : "", name, enc);
-	memset(enc, 0, strlen(enc));
+	rm__wipe(enc, strlen(enc));
 	curl_free(enc);
 	return rc;
 }
 
-static int form_body(const rm__oauth *o, CURL *c, rm__buf *b)
+static int form_body(const rm__oauth *o, rm__buf *b)
 {
-	int rc = add_field(b, c, "grant_type", "refresh_token");
+	int rc = add_field(b, "grant_type", "refresh_token");
 
 	if (rc == RM_OK)
-		rc = add_field(b, c, "client_id", o->client_id);
+		rc = add_field(b, "client_id", o->client_id);
 	if (rc == RM_OK)
-		rc = add_field(b, c, "client_secret", o->client_secret);
+		rc = add_field(b, "client_secret", o->client_secret);
 	if (rc == RM_OK)
-		rc = add_field(b, c, "refresh_token", o->refresh_token);
+		rc = add_field(b, "refresh_token", o->refresh_token);
 	if (rc == RM_OK)
-		rc = add_field(b, c, "scope", o->scope);
+		rc = add_field(b, "scope", o->scope);
 	return rc;
 }
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-
-static void curl_init(void)
+/* No answer came back. A certificate the endpoint's host does not match
+ * stays wrong; anything else may pass. */
+static int fail_transfer(const rm__oauth *o, const rm_error *e,
+                         rm_error *err)
 {
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	if (e->code == RM_ENOMEM)
+		return oom(err);
+	return rm__fail(err, e->code, e->code == RM_ECERT ?
+	                RM_OUTCOME_PERM_PROVIDER : RM_OUTCOME_TRANSIENT,
+	                "token_endpoint", "the OAuth2 token endpoint %s did "
+	                "not answer: %s", o->endpoint_shown,
+	                rm__http_error_text(o->http));
 }
 
-static void set_options(CURL *c, const rm__oauth *o, const char *body,
-                        rm__buf *resp)
-{
-	curl_easy_setopt(c, CURLOPT_URL, o->endpoint);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_body);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, resp);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, o->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, o->timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_USERAGENT, "relaymail/" RM_VERSION_STRING);
-	if (o->ca_file != NULL)
-		curl_easy_setopt(c, CURLOPT_CAINFO, o->ca_file);
-}
-
-static int fail_transfer(const rm__oauth *o, CURLcode cc, rm_error *err)
-{
-	return rm__fail(err, cc == CURLE_OPERATION_TIMEDOUT ? RM_ETIMEDOUT :
-	                RM_EHTTP, RM_OUTCOME_TRANSIENT, "token_endpoint",
-	                "the OAuth2 token endpoint %s did not answer: %s",
-	                o->endpoint_shown, curl_easy_strerror(cc));
-}
-
-/* POSTs the refresh request; *status and resp get the answer. */
-static int post_refresh(const rm__oauth *o, long *status, rm__buf *resp,
+/* POSTs the refresh request (RFC 6749 section 6); resp gets the answer. */
+static int post_refresh(const rm__oauth *o, rm__http_response *resp,
                         rm_error *err)
 {
 	rm__buf body;
-	CURLcode cc;
-	CURL *c;
+	rm_error e;
 	int rc;
 
-	pthread_once(&curl_once, curl_init);
-	c = curl_easy_init();
-	if (c == NULL)
-		return oom(err);
 	rm__buf_init(&body, BODY_MAX);
-	rc = form_body(o, c, &body);
-	if (rc == RM_OK) {
-		set_options(c, o, body.data, resp);
-		cc = curl_easy_perform(c);
-		if (cc != CURLE_OK)
-			rc = fail_transfer(o, cc, err);
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, status);
-	} else {
-		rc = oom(err);
+	rc = form_body(o, &body);
+	if (rc != RM_OK) {
+		rm__buf_free_secret(&body);
+		return oom(err);
 	}
-	if (body.data != NULL)
-		memset(body.data, 0, body.len);
-	rm__buf_free(&body);
-	curl_easy_cleanup(c);
-	return rc;
+	rm__error_clear(&e);
+	rc = rm__http_post(o->http, "", NULL, 0, body.data, body.len, resp,
+	                   &e);
+	rm__buf_free_secret(&body);
+	return rc == RM_OK ? RM_OK : fail_transfer(o, &e, err);
 }
 
 static const char *json_str(const cJSON *obj, const char *name)
@@ -333,8 +297,9 @@ static int fail_answer(const rm__oauth *o, const char *why, rm_error *err)
 	                "answered without %s", o->endpoint_shown, why);
 }
 
-/* Keeps the token and its expiry from a 200 answer. */
-static int take_token(rm__oauth *o, const cJSON *j, rm_error *err)
+/* Keeps the token and its expiry from a 200 answer received at now. */
+static int take_token(rm__oauth *o, const cJSON *j, long long now,
+                      rm_error *err)
 {
 	const char *tok = j != NULL ? json_str(j, "access_token") : NULL;
 	const cJSON *exp = cJSON_GetObjectItemCaseSensitive(j, "expires_in");
@@ -352,35 +317,36 @@ static int take_token(rm__oauth *o, const cJSON *j, rm_error *err)
 	o->stale = 0;
 	o->expires_ms = 0;
 	if (cJSON_IsNumber(exp) && exp->valuedouble > 0)
-		o->expires_ms = now_ms() + (long long)exp->valuedouble * 1000;
+		o->expires_ms = now + (long long)exp->valuedouble * 1000;
 	return RM_OK;
 }
 
-static int refresh(rm__oauth *o, const rm__log *log, rm_error *err)
+static int refresh(rm_transport *t, rm__oauth *o, rm_error *err)
 {
-	rm__buf resp;
-	cJSON *j;
-	long status = 0;
+	rm__http_response resp;
+	long long now;
+	cJSON *j = NULL;
 	int rc;
 
-	rm__logf(log, RM_LOG_INFO, "fetching an OAuth2 access token from %s",
-	         o->endpoint_shown);
-	rm__buf_init(&resp, BODY_MAX);
-	rc = post_refresh(o, &status, &resp, err);
-	j = rc == RM_OK ? cJSON_ParseWithLength(resp.data != NULL ?
-	                  resp.data : "", resp.len) : NULL;
-	if (rc == RM_OK && status != 200)
-		rc = fail_status(o, status, j, err);
-	else if (rc == RM_OK)
-		rc = take_token(o, j, err);
-	cJSON_Delete(j);
-	if (resp.data != NULL)
-		memset(resp.data, 0, resp.len);
-	rm__buf_free(&resp);
+	rm__logf(&t->log, RM_LOG_INFO, "fetching an OAuth2 access token "
+	         "from %s", o->endpoint_shown);
+	rm__http_response_init(&resp);
+	rc = post_refresh(o, &resp, err);
+	now = rm__transport_now(t);
 	if (rc == RM_OK)
-		rm__logf(log, RM_LOG_INFO, "got an OAuth2 access token "
+		j = cJSON_ParseWithLength(resp.body.data != NULL ?
+		                          resp.body.data : "", resp.body.len);
+	if (rc == RM_OK && resp.status != 200)
+		rc = fail_status(o, resp.status, j, err);
+	else if (rc == RM_OK)
+		rc = take_token(o, j, now, err);
+	cJSON_Delete(j);
+	rm__buf_free_secret(&resp.body);
+	rm__http_response_free(&resp);
+	if (rc == RM_OK)
+		rm__logf(&t->log, RM_LOG_INFO, "got an OAuth2 access token "
 		         "(valid %llds)", o->expires_ms > 0 ?
-		         (o->expires_ms - now_ms()) / 1000 : -1LL);
+		         (o->expires_ms - now) / 1000 : -1LL);
 	return rc;
 }
 
@@ -401,15 +367,14 @@ static int from_callback(rm__oauth *o, char **out, rm_error *err)
 		                "token", "the token callback gave no access "
 		                "token");
 	*out = rm__strdup(buf);
-	memset(buf, 0, sizeof(buf));
+	rm__wipe(buf, sizeof(buf));
 	return *out != NULL ? RM_OK : oom(err);
 }
 
-static int usable(const rm__oauth *o)
+static int usable(const rm__oauth *o, long long now)
 {
 	return o->token != NULL && !o->stale &&
-	       (o->expires_ms == 0 ||
-	        now_ms() + EXPIRY_MARGIN_MS < o->expires_ms);
+	       (o->expires_ms == 0 || now + EXPIRY_MARGIN_MS < o->expires_ms);
 }
 
 int rm__oauth_token(rm_transport *t, char **out, rm_error *err)
@@ -424,8 +389,8 @@ int rm__oauth_token(rm_transport *t, char **out, rm_error *err)
 		return from_callback(o, out, err);
 	if (o->refresh_token == NULL)
 		return RM_OK;
-	if (!usable(o))
-		rc = refresh(o, &t->log, err);
+	if (!usable(o, rm__transport_now(t)))
+		rc = refresh(t, o, err);
 	if (rc != RM_OK)
 		return rc;
 	*out = rm__strdup(o->token);

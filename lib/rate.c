@@ -8,13 +8,14 @@
  * Providers such as Gmail suspend an account that goes over its quota;
  * being refused here is cheaper.
  * The counts live in the transport: they start again with each process.
+ * Times come from the transport's clock (rm__transport_now), so a test
+ * with rm_transport_set_clock sees a minute pass without waiting one.
  */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
-#include "internal.h"
+#include "option.h"
 
 #define MINUTE_MS (60LL * 1000)
 #define DAY_MS (24LL * 60 * 60 * 1000)
@@ -34,14 +35,6 @@ struct rm__rate {
 	window w[2];
 };
 
-static long long now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 void rm__rate_free(rm__rate *rate)
 {
 	if (rate == NULL)
@@ -49,21 +42,6 @@ void rm__rate_free(rm__rate *rate)
 	free(rate->w[0].times);
 	free(rate->w[1].times);
 	free(rate);
-}
-
-static int read_limit(const rm__url *url, const char *name, long max,
-                      long *out, rm_error *err)
-{
-	const char *v = rm__url_option(url, name);
-
-	*out = 0;
-	if (v == NULL)
-		return RM_OK;
-	if (rm__parse_long(v, 1, max, out) != RM_OK)
-		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
-		                "bad URL option %s: expected a whole number, "
-		                "1 to %ld", name, max);
-	return RM_OK;
 }
 
 static int window_init(window *w, const char *name, long long span,
@@ -81,13 +59,14 @@ static int window_init(window *w, const char *name, long long span,
 int rm__rate_url_options(rm_transport *t, const rm__url *url,
                          rm_error *err)
 {
-	long minute, day;
+	rm__opt_reader o = { url, "URL", err };
+	long minute = 0, day = 0;
 	rm__rate *r;
-	int rc = read_limit(url, "rate_per_minute", PER_MINUTE_MAX, &minute,
-	                    err);
+	int rc = rm__opt_long(&o, "rate_per_minute", 1, PER_MINUTE_MAX,
+	                      &minute);
 
 	if (rc == RM_OK)
-		rc = read_limit(url, "rate_per_day", PER_DAY_MAX, &day, err);
+		rc = rm__opt_long(&o, "rate_per_day", 1, PER_DAY_MAX, &day);
 	if (rc != RM_OK || (minute == 0 && day == 0))
 		return rc;
 	r = calloc(1, sizeof(*r));
@@ -114,6 +93,22 @@ static long long window_wait(window *w, long long now)
 	if (w->limit == 0 || w->count < w->limit)
 		return 0;
 	return w->times[w->head] + w->span_ms - now;
+}
+
+static void window_shift(window *w, long long shift)
+{
+	long i;
+
+	for (i = 0; i < w->count; i++)
+		w->times[(w->head + i) % w->limit] += shift;
+}
+
+void rm__rate_shift(rm__rate *rate, long long shift)
+{
+	if (rate == NULL)
+		return;
+	window_shift(&rate->w[0], shift);
+	window_shift(&rate->w[1], shift);
 }
 
 static void window_add(window *w, long long now)
@@ -159,7 +154,7 @@ static int refuse(rm_transport *t, const window *w, long long wait,
 int rm__rate_admit(rm_transport *t, rm_result *r, rm_error *err)
 {
 	rm__rate *rate = t->rate;
-	long long now = now_ms(), wait;
+	long long now = rm__transport_now(t), wait;
 	int i;
 
 	if (rate == NULL)

@@ -60,12 +60,8 @@ static void redact_base64(rm__buf *text, const char *secret, size_t n,
 	    rm__base64_encode(&enc, raw.data, raw.len) == RM_OK &&
 	    end <= enc.len && end >= start + MIN_BASE64)
 		replace_all(text, enc.data + start, end - start);
-	if (raw.data != NULL)
-		memset(raw.data, 0, raw.len);
-	if (enc.data != NULL)
-		memset(enc.data, 0, enc.len);
-	rm__buf_free(&raw);
-	rm__buf_free(&enc);
+	rm__buf_free_secret(&raw);
+	rm__buf_free_secret(&enc);
 }
 
 void rm__redact(rm__buf *text, const char *secret, size_t len)

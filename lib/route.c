@@ -222,13 +222,21 @@ typedef struct clock_arg {
 	void *user;
 } clock_arg;
 
-static void set_clock(rm__route *r, const void *arg)
+/* Sets the clock of t and of every transport inside it: composites for
+ * their waits, plain ones for their rate limits and token caches. */
+static void set_clock(rm_transport *t, const clock_arg *a)
 {
-	const clock_arg *a = arg;
+	rm__route *r = route_of(t);
+	size_t i;
 
+	rm__transport_set_clock(t, a->now, a->user);
+	if (r == NULL)
+		return;
 	r->now = a->now;
 	r->sleep = a->sleep;
 	r->clock_user = a->user;
+	for (i = 0; i < r->child_count; i++)
+		set_clock(r->children[i].t, a);
 }
 
 int rm_transport_set_clock(rm_transport *t, rm_now_fn now,
@@ -238,7 +246,7 @@ int rm_transport_set_clock(rm_transport *t, rm_now_fn now,
 	int rc = check_transport(t, err);
 
 	if (rc == RM_OK)
-		visit_routes(t, set_clock, &a);
+		set_clock(t, &a);
 	return rc;
 }
 

@@ -15,6 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "option.h"
 #include "route_int.h"
 
 #define WEIGHT_MAX 1000
@@ -115,83 +116,6 @@ static const char *closing_paren(const char *p)
 /* Options                                                                */
 /* ---------------------------------------------------------------------- */
 
-static int fail_opt(rm_error *err, const char *name, const char *why)
-{
-	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, name,
-	                "bad composite option %s: %s", name, why);
-}
-
-/* "90", "90s", "500ms" or "2m"; a bare number is seconds. */
-static int parse_duration(const char *v, long long *ms)
-{
-	char num[24];
-	size_t n = strspn(v, "0123456789");
-	long long unit;
-	long value;
-
-	if (n == 0 || n >= sizeof(num))
-		return RM_EINVAL;
-	if (strcmp(v + n, "") == 0 || strcmp(v + n, "s") == 0)
-		unit = 1000;
-	else if (strcmp(v + n, "ms") == 0)
-		unit = 1;
-	else if (strcmp(v + n, "m") == 0)
-		unit = 60000;
-	else
-		return RM_EINVAL;
-	memcpy(num, v, n);
-	num[n] = '\0';
-	if (rm__parse_long(num, 0, 1000000000L, &value) != RM_OK ||
-	    value * unit > DURATION_MAX_MS)
-		return RM_EINVAL;
-	*ms = value * unit;
-	return RM_OK;
-}
-
-static int opt_duration(const rm__url *u, const char *name, long long *ms,
-                        rm_error *err)
-{
-	const char *v = rm__url_option(u, name);
-
-	if (v == NULL)
-		return RM_OK;
-	if (parse_duration(v, ms) != RM_OK)
-		return fail_opt(err, name, "expected a duration such as 30, "
-		                "30s, 500ms or 2m, at most 7 days");
-	return RM_OK;
-}
-
-static int opt_long(const rm__url *u, const char *name, long min,
-                    long max, long *out, rm_error *err)
-{
-	const char *v = rm__url_option(u, name);
-	char why[64];
-
-	if (v == NULL || rm__parse_long(v, min, max, out) == RM_OK)
-		return RM_OK;
-	snprintf(why, sizeof(why), "expected a whole number, %ld to %ld",
-	         min, max);
-	return fail_opt(err, name, why);
-}
-
-static int opt_yes_no(const rm__url *u, const char *name, int *out,
-                      rm_error *err)
-{
-	const char *v = rm__url_option(u, name);
-
-	if (v == NULL)
-		return RM_OK;
-	if (rm__strcaseeq(v, "yes") || rm__strcaseeq(v, "true") ||
-	    strcmp(v, "1") == 0)
-		*out = 1;
-	else if (rm__strcaseeq(v, "no") || rm__strcaseeq(v, "false") ||
-	         strcmp(v, "0") == 0)
-		*out = 0;
-	else
-		return fail_opt(err, name, "expected yes or no");
-	return RM_OK;
-}
-
 static void set_defaults(rm__route *r)
 {
 	r->cfg.attempts = 3;
@@ -204,20 +128,25 @@ static void set_defaults(rm__route *r)
 	r->breaker.cooldown_ms = 60000;
 }
 
-/* Options only retry() reads; elsewhere they stay unused: an error. */
-static int retry_options(rm__route *r, const rm__url *u, rm_error *err)
+static int opt_duration(const rm__opt_reader *o, const char *name,
+                        long long *ms)
 {
-	int rc = opt_long(u, "attempts", 1, 100, &r->cfg.attempts, err);
+	return rm__opt_duration(o, name, 0, DURATION_MAX_MS, ms);
+}
+
+/* Options only retry() reads; elsewhere they stay unused: an error. */
+static int retry_options(rm__route *r, const rm__opt_reader *o)
+{
+	int rc = rm__opt_long(o, "attempts", 1, 100, &r->cfg.attempts);
 
 	if (rc == RM_OK)
-		rc = opt_duration(u, "deadline", &r->cfg.deadline_ms, err);
+		rc = opt_duration(o, "deadline", &r->cfg.deadline_ms);
 	if (rc == RM_OK)
-		rc = opt_duration(u, "backoff", &r->cfg.backoff_ms, err);
+		rc = opt_duration(o, "backoff", &r->cfg.backoff_ms);
 	if (rc == RM_OK)
-		rc = opt_duration(u, "backoff_max", &r->cfg.backoff_max_ms,
-		                  err);
+		rc = opt_duration(o, "backoff_max", &r->cfg.backoff_max_ms);
 	if (rc == RM_OK)
-		rc = opt_duration(u, "max_wait", &r->cfg.max_wait_ms, err);
+		rc = opt_duration(o, "max_wait", &r->cfg.max_wait_ms);
 	return rc;
 }
 
@@ -233,19 +162,20 @@ static int open_store(rm__route *r, const char *file, rm_error *err)
 static int read_options(rm__route *r, const rm__url *u, rm_error *err)
 {
 	const char *file = rm__url_option(u, "breaker_file");
+	rm__opt_reader o = { u, "composite", err };
 	int rc = RM_OK;
 
 	if (r->kind == RM__ROUTE_RETRY)
-		rc = retry_options(r, u, err);
+		rc = retry_options(r, &o);
 	if (rc == RM_OK)
-		rc = opt_yes_no(u, "resend_ambiguous",
-		                &r->cfg.resend_ambiguous, err);
+		rc = rm__opt_flag(&o, "resend_ambiguous",
+		                  &r->cfg.resend_ambiguous);
 	if (rc == RM_OK)
-		rc = opt_long(u, "breaker", 0, 1000, &r->breaker.threshold,
-		              err);
+		rc = rm__opt_long(&o, "breaker", 0, 1000,
+		                  &r->breaker.threshold);
 	if (rc == RM_OK)
-		rc = opt_duration(u, "breaker_cooldown",
-		                  &r->breaker.cooldown_ms, err);
+		rc = opt_duration(&o, "breaker_cooldown",
+		                  &r->breaker.cooldown_ms);
 	if (rc == RM_OK)
 		rc = rm__url_check_unused(u, err);
 	if (rc == RM_OK)

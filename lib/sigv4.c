@@ -57,25 +57,13 @@ static int hmac(const void *key, size_t key_len, const void *data,
 	       ? RM_OK : RM_EINVAL;
 }
 
-static void to_hex(const unsigned char *bytes, size_t n, char *out)
-{
-	static const char digits[] = "0123456789abcdef";
-	size_t i;
-
-	for (i = 0; i < n; i++) {
-		out[2 * i] = digits[bytes[i] >> 4];
-		out[2 * i + 1] = digits[bytes[i] & 15];
-	}
-	out[2 * n] = '\0';
-}
-
 int rm__sha256_hex(const void *data, size_t len, char out[65])
 {
 	unsigned char digest[32];
 
 	if (sha256(data, len, digest) != RM_OK)
 		return RM_EINVAL;
-	to_hex(digest, sizeof(digest), out);
+	rm__hex_lower(out, digest, sizeof(digest));
 	return RM_OK;
 }
 
@@ -560,9 +548,7 @@ static int signing_key(const rm__sigv4_key *key, const char *date8,
 		rc = hmac(secret.data, secret.len, date8, 8, out);
 	for (i = 0; i < 3 && rc == RM_OK; i++)
 		rc = hmac(out, 32, steps[i], strlen(steps[i]), out);
-	if (secret.data != NULL)
-		memset(secret.data, 0, secret.len);
-	rm__buf_free(&secret);
+	rm__buf_free_secret(&secret);
 	return rc;
 }
 
@@ -579,9 +565,9 @@ int rm__sigv4_signature(const rm__sigv4_request *req,
 	if (rc == RM_OK)
 		rc = hmac(k, sizeof(k), string_to_sign, strlen(string_to_sign),
 		          sig);
-	memset(k, 0, sizeof(k));
+	rm__wipe(k, sizeof(k));
 	if (rc == RM_OK)
-		to_hex(sig, sizeof(sig), out);
+		rm__hex_lower(out, sig, sizeof(sig));
 	return rc;
 }
 
@@ -668,10 +654,10 @@ int rm_ses_smtp_password(const char *secret_key, const char *region,
 	rm__buf_init(&b64, 64);
 	if (rc == RM_OK)
 		rc = rm__base64_encode(&b64, k, sizeof(k));
-	memset(k, 0, sizeof(k));
+	rm__wipe(k, sizeof(k));
 	if (rc == RM_OK)
 		snprintf(out, size, "%s", b64.data);
-	rm__buf_free(&b64);
+	rm__buf_free_secret(&b64);
 	if (rc != RM_OK)
 		return rm__fail(err, rc, RM_OUTCOME_NONE, NULL,
 		                "cannot derive the SES SMTP password");

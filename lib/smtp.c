@@ -119,7 +119,7 @@ int rm__smtp_flush(rm__smtp *s, rm_error *err)
 	rc = rm__conn_write(&s->conn, s->out.data, s->out.len,
 	                    deadline_in(reply_timeout_ms(s)), err);
 	/* The buffer may have held a secret: clear it, not just forget. */
-	memset(s->out.data, 0, s->out.len);
+	rm__wipe(s->out.data, s->out.len);
 	rm__buf_reset(&s->out);
 	return rc;
 }

@@ -13,7 +13,6 @@
 
 #include <mbedtls/base64.h>
 #include <mbedtls/md.h>
-#include <mbedtls/platform_util.h>
 
 #include "smtp_int.h"
 
@@ -81,7 +80,7 @@ static int queue_secret(rm__smtp *s, const char *visible, const void *data,
 		              "password", "the credentials are too long");
 	if (rc == RM_OK)
 		rc = rm__smtp_queue(s, visible, line, err);
-	mbedtls_platform_zeroize(line, sizeof(line));
+	rm__wipe(line, sizeof(line));
 	if (rc == RM_OK)
 		rc = rm__smtp_flush(s, err);
 	if (rc == RM_OK)
@@ -111,7 +110,7 @@ static int send_plain(rm__smtp *s, rm_error *err)
 	memcpy(msg + 2 + ulen, s->cfg.password, plen);
 	rc = queue_secret(s, "AUTH PLAIN ", msg, ulen + plen + 2,
 	                  RM__SMTP_AUTH, err);
-	mbedtls_platform_zeroize(msg, sizeof(msg));
+	rm__wipe(msg, sizeof(msg));
 	return rc;
 }
 
@@ -119,8 +118,8 @@ static int send_plain(rm__smtp *s, rm_error *err)
 static int send_cram(rm__smtp *s, const char *challenge, rm_error *err)
 {
 	unsigned char raw[1024], mac[16];
-	char reply[512];
-	size_t len = 0, i, n;
+	char reply[512], hex[2 * sizeof(mac) + 1];
+	size_t len = 0;
 	int rc;
 
 	if (mbedtls_base64_decode(raw, sizeof(raw), &len,
@@ -132,11 +131,11 @@ static int send_cram(rm__smtp *s, const char *challenge, rm_error *err)
 		return rm__fail(err, RM_EPROTOCOL, RM_OUTCOME_TRANSIENT, NULL,
 		                "%s sent a CRAM-MD5 challenge that is not "
 		                "base64", s->conn.where);
-	n = (size_t)snprintf(reply, sizeof(reply), "%s ", s->cfg.user);
-	for (i = 0; i < sizeof(mac) && n + 3 < sizeof(reply); i++, n += 2)
-		snprintf(reply + n, 3, "%02x", mac[i]);
+	rm__hex_lower(hex, mac, sizeof(mac));
+	snprintf(reply, sizeof(reply), "%s %s", s->cfg.user, hex);
 	rc = send_text_secret(s, "", reply, RM__SMTP_AUTH_REPLY, err);
-	mbedtls_platform_zeroize(mac, sizeof(mac));
+	rm__wipe(mac, sizeof(mac));
+	rm__wipe(hex, sizeof(hex));
 	return rc;
 }
 

@@ -6,7 +6,7 @@
  *   tls=required|opportunistic|none   STARTTLS policy (smtp:// only)
  *   insecure_skip_verify=yes          accept any certificate (logged)
  *   ca_file=PATH   ehlo=NAME   connect_to=ADDRESS
- *   connect_timeout=SECONDS   timeout=SECONDS (each reply)
+ *   connect_timeout=DURATION   timeout=DURATION (each reply; option.h)
  *   auth=MECH[,MECH...]   dsn_notify=...   dsn_ret=FULL|HDRS
  *   password=, token= (each also _env=NAME and _file=PATH: url_secret.c)
  */
@@ -15,7 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "option.h"
 #include "smtp_int.h"
+
+/* The longest connect_timeout= and timeout=. */
+#define TIMEOUT_MAX_MS (86400 * 1000LL)
 
 const char *const rm__auth_names[RM__AUTH_COUNT] = {
 	"PLAIN", "LOGIN", "CRAM-MD5", "XOAUTH2", "OAUTHBEARER"
@@ -57,33 +61,27 @@ static int parse_tls(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 	return RM_OK;
 }
 
-static int parse_verify(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
+static int parse_verify(rm__smtp_cfg *c, const rm__opt_reader *o)
 {
-	const char *v = rm__url_option(url, "insecure_skip_verify");
+	int skip = 0;
+	int rc = rm__opt_flag(o, "insecure_skip_verify", &skip);
 
-	c->verify = 1;
-	if (v == NULL || strcmp(v, "no") == 0)
-		return RM_OK;
-	if (strcmp(v, "yes") != 0)
-		return fail_opt(err, "insecure_skip_verify",
-		                "expected yes or no");
-	c->verify = 0;
-	return RM_OK;
+	c->verify = !skip;
+	return rc;
 }
 
-static int parse_seconds(const rm__url *url, const char *name, long *ms,
-                         rm_error *err)
+/* connect_timeout= and timeout=, 1 second to 1 day. */
+static int parse_timeouts(rm__smtp_cfg *c, const rm__opt_reader *o)
 {
-	const char *v = rm__url_option(url, name);
-	long sec;
+	long long connect_ms = c->connect_timeout_ms, ms = c->timeout_ms;
+	int rc = rm__opt_duration(o, "connect_timeout", 1000, TIMEOUT_MAX_MS,
+	                          &connect_ms);
 
-	if (v == NULL)
-		return RM_OK;
-	if (rm__parse_long(v, 1, 86400, &sec) != RM_OK)
-		return fail_opt(err, name, "expected whole seconds, 1 to "
-		                "86400");
-	*ms = sec * 1000;
-	return RM_OK;
+	if (rc == RM_OK)
+		rc = rm__opt_duration(o, "timeout", 1000, TIMEOUT_MAX_MS, &ms);
+	c->connect_timeout_ms = (long)connect_ms;
+	c->timeout_ms = (long)ms;
+	return rc;
 }
 
 /* RFC 5321 section 4.1.1.1: a domain or an address literal. */
@@ -309,21 +307,19 @@ static int parse_paths(rm__smtp_cfg *c, const rm_transport *t,
 static int parse_all(rm__smtp_cfg *c, const rm_transport *t,
                      const rm__url *url, rm_error *err)
 {
+	rm__opt_reader o = { url, "SMTP URL", err };
 	int rc = parse_host(c, url, err);
 
 	if (rc == RM_OK)
 		rc = parse_tls(c, url, err);
 	if (rc == RM_OK)
-		rc = parse_verify(c, url, err);
+		rc = parse_verify(c, &o);
 	if (rc == RM_OK)
 		rc = parse_paths(c, t, url, err);
 	if (rc == RM_OK)
 		rc = parse_ehlo(c, url, err);
 	if (rc == RM_OK)
-		rc = parse_seconds(url, "connect_timeout",
-		                   &c->connect_timeout_ms, err);
-	if (rc == RM_OK)
-		rc = parse_seconds(url, "timeout", &c->timeout_ms, err);
+		rc = parse_timeouts(c, &o);
 	if (rc == RM_OK)
 		rc = parse_auth(c, url, err);
 	if (rc == RM_OK)
@@ -350,12 +346,6 @@ int rm__smtp_cfg_parse(rm__smtp_cfg *c, const rm_transport *t,
 	return rc;
 }
 
-static void free_secret(char **s)
-{
-	rm__free_secret(*s);
-	*s = NULL;
-}
-
 void rm__smtp_cfg_free(rm__smtp_cfg *c)
 {
 	free(c->host);
@@ -363,8 +353,8 @@ void rm__smtp_cfg_free(rm__smtp_cfg *c)
 	free(c->ca_file);
 	free(c->ehlo);
 	free(c->user);
-	free_secret(&c->password);
-	free_secret(&c->token);
+	rm__secret_free(&c->password);
+	rm__secret_free(&c->token);
 	free(c->dsn_notify);
 	free(c->dsn_ret);
 	memset(c, 0, sizeof(*c));

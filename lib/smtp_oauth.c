@@ -81,13 +81,6 @@ static int build(const rm__smtp *s, int mech, rm__buf *b)
 	return rc;
 }
 
-static void wipe(rm__buf *b)
-{
-	if (b->data != NULL)
-		memset(b->data, 0, b->len);
-	rm__buf_free(b);
-}
-
 int rm__smtp_oauth_start(rm__smtp *s, rm_error *err)
 {
 	char visible[32];
@@ -99,16 +92,16 @@ int rm__smtp_oauth_start(rm__smtp *s, rm_error *err)
 	rc = build(s, s->auth_mech, &msg);
 	if (rc == RM_OK)
 		rc = rm__base64_encode(&line, msg.data, msg.len);
-	wipe(&msg);
+	rm__buf_free_secret(&msg);
 	if (rc != RM_OK) {
-		wipe(&line);
+		rm__buf_free_secret(&line);
 		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_PERM_PROVIDER,
 		                "token", "the access token is too long");
 	}
 	snprintf(visible, sizeof(visible), "AUTH %s ",
 	         rm__auth_names[s->auth_mech]);
 	rc = rm__smtp_queue(s, visible, line.data, err);
-	wipe(&line);
+	rm__buf_free_secret(&line);
 	if (rc == RM_OK)
 		rc = rm__smtp_flush(s, err);
 	if (rc == RM_OK)

@@ -183,6 +183,27 @@ void rm__transport_count(rm_transport *t, rm_outcome outcome, int retry)
 		t->counters.retried++;
 }
 
+long long rm__transport_now(const rm_transport *t)
+{
+	struct timespec ts;
+
+	if (t->now != NULL)
+		return t->now(t->clock_user);
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+void rm__transport_set_clock(rm_transport *t, rm_now_fn now, void *user)
+{
+	long long before = rm__transport_now(t), shift;
+
+	t->now = now;
+	t->clock_user = now != NULL ? user : NULL;
+	shift = rm__transport_now(t) - before;
+	rm__rate_shift(t->rate, shift);
+	rm__oauth_shift(t->oauth, shift);
+}
+
 static long long elapsed_ms(const struct timespec *since)
 {
 	struct timespec now;

@@ -170,8 +170,7 @@ static int make_name(char *name, size_t size)
 	if (rm__random(rnd, sizeof(rnd)) != RM_OK ||
 	    gmtime_r(&now, &tm) == NULL)
 		return RM_EIO;
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(hex + 2 * i, 3, "%02x", rnd[i]);
+	rm__hex_lower(hex, rnd, sizeof(rnd));
 	if (strftime(name, size, "%Y%m%dT%H%M%SZ-", &tm) == 0)
 		return RM_EIO;
 	i = strlen(name);

@@ -11,8 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <mbedtls/platform_util.h>
-
 #include "internal.h"
 
 #define SECRET_MAX 8192
@@ -33,7 +31,7 @@ static int read_file(const char *field, const char *path, char **out,
 	buf[n] = '\0';
 	n = strcspn(buf, "\r\n");
 	*out = rm__strndup(buf, n);
-	mbedtls_platform_zeroize(buf, sizeof(buf));
+	rm__wipe(buf, sizeof(buf));
 	return *out != NULL ? RM_OK : RM_ENOMEM;
 }
 

@@ -395,15 +395,13 @@ static kind top_kind(const rm_message *msg)
 static int boundary_seed(writer *w)
 {
 	unsigned char rnd[12];
-	size_t i;
 
 	if (w->msg->boundary_seed[0] != '\0')
 		return RM_OK;
 	if (rm__random(rnd, sizeof(rnd)) != RM_OK)
 		return rm__fail(w->err, RM_EIO, RM_OUTCOME_TRANSIENT, NULL,
 		                "could not read random bytes for a boundary");
-	for (i = 0; i < sizeof(rnd); i++)
-		snprintf(w->msg->boundary_seed + 2 * i, 3, "%02x", rnd[i]);
+	rm__hex_lower(w->msg->boundary_seed, rnd, sizeof(rnd));
 	return RM_OK;
 }
 

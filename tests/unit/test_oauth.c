@@ -7,6 +7,8 @@
  * token, the token endpoint's failures (invalid_grant, 5xx, a stall),
  * the caller's callback, the 535 hints for Gmail and Microsoft 365, the
  * client-side rate limit, and that no log line shows a token or secret.
+ * The token cache reads the transport's clock: a fake one lets a token
+ * expire without waiting.
  */
 #include <setjmp.h>
 #include <signal.h>
@@ -248,6 +250,72 @@ static void oauth__expiry_forces_refresh(void **state)
 	         base + 2);
 	assert_string_equal(tokens, want);
 	assert_log_clean(&x);
+	st_free(&x);
+}
+
+static long long fake_now(void *user)
+{
+	return *(const long long *)user;
+}
+
+/* A token of an hour is kept until a minute before its end, by the clock
+ * set with rm_transport_set_clock. */
+static void oauth__expiry_by_fake_clock(void **state)
+{
+	static const fs_step script[] = {
+		SESSION_OK, FS_NEXT, SESSION_OK, FS_NEXT, SESSION_OK, BYE
+	};
+	char tokens[256], want[256];
+	int base = read_int("count");
+	long long now = 1000;
+	st_run x;
+
+	(void)state;
+	write_refresh_file();
+	fake_reset("ok");
+	assert_int_equal(open_gmail(&x, script, ""), 0);
+	assert_int_equal(rm_transport_set_clock(x.t, fake_now, NULL, &now,
+	                 &x.err), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
+	now += (3600 - 60) * 1000LL - 1;
+	assert_int_equal(st_send(&x, st_message("b@example.net", "2")), 0);
+	assert_int_equal(requests_since(base), 1);
+	now += 1;
+	assert_int_equal(st_send(&x, st_message("b@example.net", "3")), 0);
+	assert_int_equal(requests_since(base), 2);
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	tokens_of(fake_smtp_transcript(x.fs), tokens, sizeof(tokens));
+	snprintf(want, sizeof(want), "ya29.valid-%d ya29.valid-%d "
+	         "ya29.valid-%d", base + 1, base + 1, base + 2);
+	assert_string_equal(tokens, want);
+	assert_log_clean(&x);
+	st_free(&x);
+}
+
+/* A clock set after a token was fetched keeps the time it has left. */
+static void oauth__clock_set_later(void **state)
+{
+	static const fs_step script[] = {
+		SESSION_OK, FS_NEXT, SESSION_OK, FS_NEXT, SESSION_OK, BYE
+	};
+	int base = read_int("count");
+	long long now = 0;
+	st_run x;
+
+	(void)state;
+	write_refresh_file();
+	fake_reset("ok");
+	assert_int_equal(open_gmail(&x, script, ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
+	assert_int_equal(rm_transport_set_clock(x.t, fake_now, NULL, &now,
+	                 &x.err), 0);
+	now += 3000 * 1000LL;
+	assert_int_equal(st_send(&x, st_message("b@example.net", "2")), 0);
+	assert_int_equal(requests_since(base), 1);
+	now += 600 * 1000LL;
+	assert_int_equal(st_send(&x, st_message("b@example.net", "3")), 0);
+	assert_int_equal(requests_since(base), 2);
 	st_free(&x);
 }
 
@@ -618,6 +686,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(oauth__refresh_then_cache),
 		cmocka_unit_test(oauth__expiry_forces_refresh),
+		cmocka_unit_test(oauth__expiry_by_fake_clock),
+		cmocka_unit_test(oauth__clock_set_later),
 		cmocka_unit_test(oauth__challenge_refresh_once),
 		cmocka_unit_test(oauth__refused_twice_no_loop),
 		cmocka_unit_test(oauth__endpoint_invalid_grant),
