@@ -116,10 +116,26 @@ static int read_options(rm__http *h, rm_transport *t, const rm__url *url,
 }
 
 /* A client with the default timeouts, or NULL when out of memory. */
+static pthread_once_t global_once = PTHREAD_ONCE_INIT;
+static CURLcode global_rc = CURLE_FAILED_INIT;
+
+/* curl_easy_init would run curl_global_init itself, but not safely from
+ * two threads at once: run it exactly once here. */
+static void global_init(void)
+{
+	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
+/* A client, with libcurl set up first: its own calls, curl_easy_escape
+ * included, are not to be used before curl_global_init. */
 static rm__http *new_http(const rm__log *log, const char *name)
 {
-	rm__http *h = calloc(1, sizeof(*h));
+	rm__http *h;
 
+	if (pthread_once(&global_once, global_init) != 0 ||
+	    global_rc != CURLE_OK)
+		return NULL;
+	h = calloc(1, sizeof(*h));
 	if (h == NULL)
 		return NULL;
 	h->log = log;
@@ -473,23 +489,10 @@ static int on_debug(CURL *easy, curl_infotype type, char *data,
 	return 0;
 }
 
-static pthread_once_t global_once = PTHREAD_ONCE_INIT;
-static CURLcode global_rc = CURLE_FAILED_INIT;
-
-/* curl_easy_init would run curl_global_init itself, but not safely from
- * two threads at once: run it exactly once here. */
-static void global_init(void)
-{
-	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-}
-
 static int setup_handle(rm__http *h)
 {
 	CURL *e;
 
-	if (pthread_once(&global_once, global_init) != 0 ||
-	    global_rc != CURLE_OK)
-		return RM_ENOMEM;
 	if (h->easy == NULL) {
 		h->easy = curl_easy_init();
 		if (h->easy == NULL)

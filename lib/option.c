@@ -19,7 +19,7 @@ int rm__opt_fail(const rm__opt_reader *r, const char *name,
 
 int rm__parse_flag(const char *text, int *out)
 {
-	static const char *const yes[] = { "yes", "true", "on", "1", "" };
+	static const char *const yes[] = { "yes", "true", "on", "1" };
 	static const char *const no[] = { "no", "false", "off", "0" };
 	size_t i;
 
@@ -132,8 +132,9 @@ int rm__opt_duration(const rm__opt_reader *r, const char *name,
 	}
 	span_text(min_ms, lo, sizeof(lo));
 	span_text(max_ms, hi, sizeof(hi));
+	/* Only examples the range takes. */
 	snprintf(why, sizeof(why), "expected a duration such as 30 (seconds), "
-	         "30s, 500ms, 2m or 1h, %s%s%s", min_ms > 0 ? lo : "at most ",
-	         min_ms > 0 ? " to " : "", hi);
+	         "30s, %s2m or 1h, %s%s%s", min_ms <= 500 ? "500ms, " : "",
+	         min_ms > 0 ? lo : "at most ", min_ms > 0 ? " to " : "", hi);
 	return rm__opt_fail(r, name, why);
 }

@@ -2,8 +2,9 @@
  * The values of URL query options, read with one grammar for every
  * transport (option.c):
  *
- *   flag       yes, true, on, 1 / no, false, off, 0, in any case; the
- *              option alone ("?name", an empty value) means yes
+ *   flag       yes, true, on, 1 / no, false, off, 0, in any case; an
+ *              empty value is refused, since the flags turn safety
+ *              checks off and must be said in words
  *   duration   whole number with an optional unit: 30 or 30s (seconds),
  *              500ms, 2m, 1h
  *   integer    whole decimal number, no sign

@@ -193,12 +193,17 @@ long long rm__transport_now(const rm_transport *t)
 	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The old clock is read once more only when t keeps times by it (a rate
+ * limit, a token cache), to carry them over to the new one. */
 void rm__transport_set_clock(rm_transport *t, rm_now_fn now, void *user)
 {
-	long long before = rm__transport_now(t), shift;
+	int keeps_times = t->rate != NULL || t->oauth != NULL;
+	long long before = keeps_times ? rm__transport_now(t) : 0, shift;
 
 	t->now = now;
 	t->clock_user = now != NULL ? user : NULL;
+	if (!keeps_times)
+		return;
 	shift = rm__transport_now(t) - before;
 	rm__rate_shift(t->rate, shift);
 	rm__oauth_shift(t->oauth, shift);

@@ -25,13 +25,14 @@
 static void option__flag_words(void **state)
 {
 	static const char *const yes[] = {
-		"yes", "YES", "Yes", "true", "TRUE", "on", "On", "1", ""
+		"yes", "YES", "Yes", "true", "TRUE", "on", "On", "1"
 	};
 	static const char *const no[] = {
 		"no", "NO", "false", "False", "off", "OFF", "0"
 	};
 	static const char *const bad[] = {
-		"y", "n", "yess", "2", "01", " yes", "yes ", "enable", "-1"
+		"y", "n", "yess", "2", "01", " yes", "yes ", "enable", "-1",
+		""
 	};
 	size_t i;
 	int v;
@@ -205,7 +206,12 @@ static void option__smtp(void **state)
 	           "insecure_skip_verify: expected yes or no");
 	open_fails("smtp://127.0.0.1:9?timeout=500ms", "timeout",
 	           "bad SMTP URL option timeout: expected a duration such as "
-	           "30 (seconds), 30s, 500ms, 2m or 1h, 1 second to 1 day");
+	           "30 (seconds), 30s, 2m or 1h, 1 second to 1 day");
+	/* Switching a check off takes a word, not an empty value. */
+	open_fails("smtp://127.0.0.1:9?insecure_skip_verify",
+	           "insecure_skip_verify", "expected yes or no");
+	open_fails("smtp://127.0.0.1:9?insecure_skip_verify=",
+	           "insecure_skip_verify", "expected yes or no");
 	open_fails("smtp://127.0.0.1:9?connect_timeout=25h",
 	           "connect_timeout", "1 second to 1 day");
 }
@@ -213,9 +219,9 @@ static void option__smtp(void **state)
 static void option__http(void **state)
 {
 	(void)state;
-	/* The option alone is yes. */
-	open_ok("sendgrid://KEY@default?endpoint=http://api.example/&"
-	        "allow_insecure_http");
+	open_fails("sendgrid://KEY@default?endpoint=http://api.example/&"
+	           "allow_insecure_http", "allow_insecure_http",
+	           "expected yes or no");
 	open_ok("sendgrid://KEY@default?endpoint=http://api.example/&"
 	        "allow_insecure_http=TRUE&timeout=1h&connect_timeout=90s");
 	open_fails("sendgrid://KEY@default?endpoint=http://api.example/&"
@@ -245,6 +251,8 @@ static void option__composite(void **state)
 	assert_int_equal(r->breaker.threshold, 0);
 	rm_transport_close(t);
 
+	open_fails("failover(file:///tmp)?resend_ambiguous",
+	           "resend_ambiguous", "expected yes or no");
 	open_fails("failover(file:///tmp)?resend_ambiguous=maybe",
 	           "resend_ambiguous", "bad composite option "
 	           "resend_ambiguous: expected yes or no");
