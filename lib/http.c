@@ -115,7 +115,6 @@ static int read_options(rm__http *h, rm_transport *t, const rm__url *url,
 	return RM_OK;
 }
 
-/* A client with the default timeouts, or NULL when out of memory. */
 static pthread_once_t global_once = PTHREAD_ONCE_INIT;
 static CURLcode global_rc = CURLE_FAILED_INIT;
 
@@ -126,8 +125,11 @@ static void global_init(void)
 	global_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
 }
 
-/* A client, with libcurl set up first: its own calls, curl_easy_escape
- * included, are not to be used before curl_global_init. */
+/*
+ * A client with the default timeouts, or NULL when out of memory. libcurl
+ * is set up first: none of its calls, curl_easy_escape included, is to be
+ * used before curl_global_init.
+ */
 static rm__http *new_http(const rm__log *log, const char *name)
 {
 	rm__http *h;
