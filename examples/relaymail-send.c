@@ -153,7 +153,8 @@ static void print_error(const char *what, const rm_error *err)
 		fprintf(stderr, "relaymail-send: server replied %d%s%s\n",
 		        err->reply_code, err->enhanced_status[0] ? " " : "",
 		        err->enhanced_status);
-	if (err->outcome != RM_OUTCOME_NONE)
+	/* A bad URL is a usage error here, whatever its class says. */
+	if (err->outcome != RM_OUTCOME_NONE && err->code != RM_EURL)
 		fprintf(stderr, "relaymail-send: outcome: %s\n",
 		        rm_outcome_name(err->outcome));
 }
@@ -327,6 +328,9 @@ static int check_usage(const options *o)
 		why = "no transport: give --url or set RELAYMAIL_URL";
 	else if (!o->check && o->from == NULL)
 		why = "--from is required";
+	else if (!o->check && !o->dump &&
+	         o->to.count + o->cc.count + o->bcc.count == 0)
+		why = "no recipient: give --to, --cc or --bcc";
 	if (why == NULL)
 		return 0;
 	fprintf(stderr, "relaymail-send: %s\n", why);

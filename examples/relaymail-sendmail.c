@@ -640,18 +640,50 @@ static int open_transport(const config *c, int verbose, rm_transport **t)
 	return EX_CONFIG;
 }
 
+/* The library's message starts with the field's name, as err->field. */
+static void rename_field(rm_error *err, const char *from, const char *to)
+{
+	size_t n = strlen(from), to_len = strlen(to);
+	size_t len = strlen(err->message);
+
+	snprintf(err->field, sizeof(err->field), "%s", to);
+	if (strncmp(err->message, from, n) != 0 || err->message[n] != ':' ||
+	    len - n + to_len >= sizeof(err->message))
+		return;
+	memmove(err->message + to_len, err->message + n, len - n + 1);
+	memcpy(err->message, to, to_len);
+}
+
+/*
+ * The recipients named as arguments go into the envelope only, as Bcc
+ * does; a refusal names the argument, not Bcc.
+ */
+static int add_recipients(const job *j, rm_message *msg, rm_error *err)
+{
+	size_t i;
+
+	for (i = 0; i < j->rcpt_count; i++) {
+		int rc = rm_message_add_bcc(msg, j->rcpts[i], NULL, err);
+
+		if (rc != RM_OK) {
+			rename_field(err, "bcc", "recipient");
+			return rc;
+		}
+	}
+	return RM_OK;
+}
+
 /* The message as the library sees it, with the job's envelope. */
 static int make_message(const job *j, rm_message **out)
 {
 	rm_message *msg = NULL;
 	rm_error err;
-	size_t i;
 	int rc = rm_message_new_raw(&msg, j->data, j->len, &err);
 
 	if (rc == RM_OK && !j->extract)
 		rc = rm_message_clear_recipients(msg, &err);
-	for (i = 0; rc == RM_OK && i < j->rcpt_count; i++)
-		rc = rm_message_add_bcc(msg, j->rcpts[i], NULL, &err);
+	if (rc == RM_OK)
+		rc = add_recipients(j, msg, &err);
 	if (rc == RM_OK && j->sender != NULL)
 		rc = rm_message_set_envelope_from(msg, j->sender, &err);
 	if (rc != RM_OK) {

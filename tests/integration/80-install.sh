@@ -168,5 +168,9 @@ check "uninstall: make uninstall DESTDIR PREFIX=/usr" \
 	make -C "$top" uninstall DESTDIR="$stage" PREFIX=/usr
 check_grep "uninstall: no file is left in the stage" '^0$' \
 	"$(find "$stage" \( -type f -o -type l \) | wc -l)"
+check_grep "uninstall: the folders install made for relaymail are gone" \
+	'^0$' "$(find "$stage/usr/lib/cmake" "$stage/usr/lib/pkgconfig" \
+	"$stage/usr/share/man/man3" "$stage/usr/share/man/man8" \
+	2>/dev/null | wc -l)"
 
 it_finish
