@@ -24,8 +24,10 @@ CFLAGS    ?= $(OPT)
 WARN      := -std=c11 -Wall -Wextra -Wshadow -Wstrict-prototypes \
              -Wmissing-prototypes -Wformat=2
 CPPFLAGS  += -D_GNU_SOURCE -Iinclude
-DEP_CFLAGS := $(shell pkg-config --cflags libcurl libcjson libidn2)
-DEP_LIBS   := $(shell pkg-config --libs libcurl libcjson libidn2) \
+PC_DEPS   := libcurl libcjson libidn2
+DEPS_FOUND := $(shell pkg-config --exists $(PC_DEPS) && echo yes)
+DEP_CFLAGS := $(shell pkg-config --cflags $(PC_DEPS) 2>/dev/null)
+DEP_LIBS   := $(shell pkg-config --libs $(PC_DEPS) 2>/dev/null) \
               -lmbedtls -lmbedx509 -lmbedcrypto
 # DKIM: Ed25519 signatures (RFC 8463) come from libsodium when present.
 PC_SODIUM :=
@@ -64,16 +66,24 @@ UNIT_BIN  := $(UNIT_SRC:tests/unit/%.c=$(B)/tests/%)
 TEST_SUPPORT := $(sort $(wildcard tests/support/*.c))
 
 .PHONY: all deps demo check unit install uninstall clean bench headertest \
-        man
+        man need-deps
 
 all: $(SO_FILE) $(B)/lib/librelaymail.so $(A_FILE) $(PROGS) $(SAMPLES) \
      $(B)/relaymail.pc
 
-$(B)/obj/%.o: %.c include/relaymail.h $(wildcard lib/*.h)
+# Without the libraries, one clear line instead of a compiler error.
+need-deps:
+ifneq ($(DEPS_FOUND),yes)
+	@echo "relaymail: pkg-config cannot find $(PC_DEPS):" \
+	  "run 'make deps' first (Debian 12)" >&2
+	@exit 1
+endif
+
+$(B)/obj/%.o: %.c include/relaymail.h $(wildcard lib/*.h) | need-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fvisibility=hidden -c $< -o $@
 
-$(B)/pic/%.o: %.c include/relaymail.h $(wildcard lib/*.h)
+$(B)/pic/%.o: %.c include/relaymail.h $(wildcard lib/*.h) | need-deps
 	@mkdir -p $(dir $@)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIC -fvisibility=hidden -c $< -o $@
 
@@ -113,7 +123,10 @@ unit: $(UNIT_BIN)
 deps:
 	scripts/deps.sh
 
-demo: all
+# Built by a second make, which reads pkg-config again: in `make deps
+# demo` the first one read it before deps had installed anything.
+demo:
+	$(MAKE) all
 	scripts/demo.sh
 
 check: all unit
@@ -189,7 +202,12 @@ uninstall:
 	  $(CMAKE_FILES:%=$(DESTDIR)$(CMAKEDIR)/%) \
 	  $(MAN3:$(B)/man/%=$(DESTDIR)$(MANDIR)/%) \
 	  $(MAN8:$(B)/man/%=$(DESTDIR)$(MANDIR)/%)
-	-rmdir $(DESTDIR)$(CMAKEDIR) 2>/dev/null
+	@# The folders install made go too, each only when nothing else is
+	@# left in it; the loader's cache forgets the library.
+	@for d in $(CMAKEDIR) $(LIBDIR)/cmake $(PCDIR) $(MANDIR)/man3 \
+	  $(MANDIR)/man8; do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done
+	@if [ -z "$(DESTDIR)" ] && [ "$$(id -u)" = 0 ]; then \
+	  ldconfig 2>/dev/null || true; fi
 
 clean:
 	rm -rf $(B)
