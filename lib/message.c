@@ -211,18 +211,25 @@ static int set_single(rm_message *msg, rm__mblist *list, const char *address,
 	return RM_OK;
 }
 
+/* Drops a Message-ID the library made, so the next send makes it anew. */
+static void forget_made_msgid(rm_message *msg)
+{
+	if (msg->msgid_kind != RM__MSGID_MADE)
+		return;
+	free(msg->message_id);
+	msg->message_id = NULL;
+	msg->msgid_kind = RM__MSGID_NONE;
+}
+
 int rm_message_set_from(rm_message *msg, const char *address,
                         const char *name, rm_error *err)
 {
 	int rc = set_single(msg, msg ? &msg->from : NULL, address, name,
 	                    "from", err);
 
-	/* A made Message-ID carries the old From domain: make it anew. */
-	if (rc == RM_OK && msg->msgid_kind == RM__MSGID_MADE) {
-		free(msg->message_id);
-		msg->message_id = NULL;
-		msg->msgid_kind = RM__MSGID_NONE;
-	}
+	/* A made Message-ID carries the old From domain. */
+	if (rc == RM_OK)
+		forget_made_msgid(msg);
 	return rc;
 }
 
@@ -351,11 +358,7 @@ int rm_message_set_reproducible(rm_message *msg, int on, rm_error *err)
 	if (msg == NULL)
 		return bad_msg(err);
 	msg->reproducible = on != 0;
-	if (msg->msgid_kind == RM__MSGID_MADE) {
-		free(msg->message_id);
-		msg->message_id = NULL;
-		msg->msgid_kind = RM__MSGID_NONE;
-	}
+	forget_made_msgid(msg);
 	return RM_OK;
 }
 
@@ -419,24 +422,36 @@ static int normalize_msgid(const char *id, const char *field, char **out,
 	return RM_OK;
 }
 
+/* Replaces *slot with the checked msg-id id (NULL clears it). */
+static int set_msgid_field(char **slot, const char *id, const char *field,
+                           rm_error *err)
+{
+	char *copy = NULL;
+	int rc;
+
+	if (id != NULL) {
+		rc = normalize_msgid(id, field, &copy, err);
+		if (rc != RM_OK)
+			return rc;
+	}
+	free(*slot);
+	*slot = copy;
+	return RM_OK;
+}
+
 int rm_message_set_message_id(rm_message *msg, const char *id,
                               rm_error *err)
 {
-	char *copy = NULL;
 	int rc;
 
 	rm__error_clear(err);
 	if (msg == NULL)
 		return bad_msg(err);
-	if (id != NULL) {
-		rc = normalize_msgid(id, "message_id", &copy, err);
-		if (rc != RM_OK)
-			return rc;
-	}
-	free(msg->message_id);
-	msg->message_id = copy;
-	msg->msgid_kind = copy != NULL ? RM__MSGID_CALLER : RM__MSGID_NONE;
-	return RM_OK;
+	rc = set_msgid_field(&msg->message_id, id, "message_id", err);
+	if (rc == RM_OK)
+		msg->msgid_kind = msg->message_id != NULL ? RM__MSGID_CALLER
+		                                          : RM__MSGID_NONE;
+	return rc;
 }
 
 /* Makes "<32 hex digits@from-domain>" (or a fixed one when reproducible). */
@@ -485,20 +500,10 @@ const char *rm_message_message_id(rm_message *msg)
 int rm_message_set_in_reply_to(rm_message *msg, const char *id,
                                rm_error *err)
 {
-	char *copy = NULL;
-	int rc;
-
 	rm__error_clear(err);
 	if (msg == NULL)
 		return bad_msg(err);
-	if (id != NULL) {
-		rc = normalize_msgid(id, "in_reply_to", &copy, err);
-		if (rc != RM_OK)
-			return rc;
-	}
-	free(msg->in_reply_to);
-	msg->in_reply_to = copy;
-	return RM_OK;
+	return set_msgid_field(&msg->in_reply_to, id, "in_reply_to", err);
 }
 
 int rm_message_add_reference(rm_message *msg, const char *id, rm_error *err)
