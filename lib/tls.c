@@ -35,9 +35,8 @@ struct rm__tls_config {
 /*
  * mbedTLS asks for a record's 5-byte header and then for its body, one
  * recv each. Reading ahead into a buffer of our own turns those into one
- * system call per burst of records. The buffered bytes are never hidden
- * from a poll: mbedTLS only reports WANT_READ, the one case where we wait
- * on the socket, after the buffer has run dry.
+ * system call per burst of records. A poll cannot see the buffered
+ * bytes, so wait_for looks at the buffer before the socket.
  */
 #define READ_AHEAD 4096
 
@@ -212,11 +211,19 @@ static int bio_recv(void *ctx, unsigned char *buf, size_t len)
 	return (int)len;
 }
 
-/* Waits for the socket as mbedTLS asked; 1 to go on, else an RM code. */
+/*
+ * Waits for the socket as mbedTLS asked; 1 to go on, else an RM code.
+ * mbedTLS also says WANT_READ after a record it handled itself (a
+ * no_renegotiation alert): the records read ahead behind it come first.
+ */
 static int wait_for(rm__tls *t, int want, int64_t deadline)
 {
 	short ev = want == MBEDTLS_ERR_SSL_WANT_WRITE ? POLLOUT : POLLIN;
-	int w = rm__net_wait(t->fd, ev, deadline);
+	int w;
+
+	if (ev == POLLIN && t->ahead_pos < t->ahead_len)
+		return rm__now_ms() < deadline ? 1 : RM_ETIMEDOUT;
+	w = rm__net_wait(t->fd, ev, deadline);
 
 	if (w < 0)
 		return RM_ECLOSED;

@@ -4,6 +4,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -338,6 +339,27 @@ static int send_slowly(fake_smtp *fs, const char *text)
 	return 0;
 }
 
+/*
+ * A warning alert (no_renegotiation, which mbedTLS hands up to its
+ * caller as WANT_READ), then text: the two records are corked into one
+ * segment, so the client reads them with one recv.
+ */
+static int send_after_alert(fake_smtp *fs, const char *text)
+{
+	const unsigned char level = MBEDTLS_SSL_ALERT_LEVEL_WARNING;
+	const unsigned char what = MBEDTLS_SSL_ALERT_MSG_NO_RENEGOTIATION;
+	int on = 1, off = 0, rc;
+
+	if (!fs->tls_on)
+		return -1;
+	setsockopt(fs->fd, IPPROTO_TCP, TCP_CORK, &on, sizeof(on));
+	rc = mbedtls_ssl_send_alert_message(&fs->ssl, level, what);
+	if (rc == 0)
+		rc = io_send(fs, text, strlen(text));
+	setsockopt(fs->fd, IPPROTO_TCP, TCP_CORK, &off, sizeof(off));
+	return rc == 0 ? 0 : -1;
+}
+
 static int run_step(fake_smtp *fs, const fs_step *st, size_t i)
 {
 	switch (st->op) {
@@ -359,6 +381,8 @@ static int run_step(fake_smtp *fs, const fs_step *st, size_t i)
 		return accept_conn(fs);
 	case FS_EOF:
 		return wait_eof(fs);
+	case FS_ALERT:
+		return send_after_alert(fs, st->text);
 	default:
 		return 0;
 	}

@@ -21,7 +21,8 @@ typedef enum fs_op {
 	FS_TLS,       /* run a TLS server handshake */
 	FS_CLOSE,     /* close the connection */
 	FS_ACCEPT,    /* close, then accept the next connection */
-	FS_EOF        /* read until the client closes */
+	FS_EOF,       /* read until the client closes */
+	FS_ALERT      /* TLS: a warning alert, then text, in one segment */
 } fs_op;
 
 typedef struct fs_step {
@@ -38,6 +39,7 @@ typedef struct fs_step {
 #define FS_HANGUP { FS_CLOSE, NULL, 0 }
 #define FS_NEXT { FS_ACCEPT, NULL, 0 }
 #define FS_WAIT_EOF { FS_EOF, NULL, 0 }
+#define FS_ALERT_THEN(t) { FS_ALERT, (t), 0 }
 #define FS_DONE { FS_END, NULL, 0 }
 
 /* The server's certificate and key, PEM, for FS_TLS, and the key

@@ -294,6 +294,31 @@ static void tls__records_in_pieces(void **state)
 	st_free(&x);
 }
 
+/* A warning alert and a reply in one segment: mbedTLS says WANT_READ
+ * after the alert while the reply is already in the client's read-ahead
+ * buffer, where no poll of the socket can see it. */
+static void tls__reply_after_warning_alert(void **state)
+{
+	static const fs_step script[] = {
+		FS_STARTTLS, FS_S(GREET), FS_C(1), FS_S(EHLO_AUTH), FS_C(1),
+		FS_ALERT_THEN("235 2.7.0 ok\r\n"), BYE
+	};
+	rm_check_info info;
+	st_run x;
+
+	(void)state;
+	assert_int_equal(open_tls(&x, script, &certs.good, "smtps",
+	                 "&timeout=3"), 0);
+	assert_int_equal(rm_transport_check(x.t, &info, &x.err), RM_OK);
+	assert_string_equal(info.auth_mechanism, "PLAIN");
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	assert_string_equal(fake_smtp_transcript(x.fs),
+	                    "EHLO client.example\r\n"
+	                    "AUTH PLAIN AHVzZXIAc2VjcmV0\r\nQUIT\r\n");
+	st_free(&x);
+}
+
 /* RFC 3207 section 4.2: bytes before the handshake are not trusted. */
 static void tls__plaintext_after_starttls_discarded(void **state)
 {
@@ -383,6 +408,7 @@ int main(void)
 		cmocka_unit_test(tls__offers_strong_groups_only),
 		cmocka_unit_test(tls__reply_spanning_records),
 		cmocka_unit_test(tls__records_in_pieces),
+		cmocka_unit_test(tls__reply_after_warning_alert),
 		cmocka_unit_test(tls__plaintext_after_starttls_discarded),
 		cmocka_unit_test(tls__kept_connection_closed_reconnects),
 		cmocka_unit_test(tls__smtps_to_plain_port),
