@@ -19,13 +19,13 @@
 #define MAX_HEADER_VALUE 16384
 #define MAX_MSGID 250
 
-static int oom(rm_error *err, const char *field)
+int rm__message_fail_oom(rm_error *err, const char *field)
 {
 	return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, field,
 	                "out of memory setting %s", field);
 }
 
-static int bad_msg(rm_error *err)
+int rm__message_fail_null(rm_error *err)
 {
 	return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
 	                "msg must not be NULL");
@@ -41,7 +41,7 @@ int rm_message_new(rm_message **out, rm_error *err)
 		                "out must not be NULL");
 	msg = calloc(1, sizeof(*msg));
 	if (msg == NULL)
-		return oom(err, "message");
+		return rm__message_fail_oom(err, "message");
 	*out = msg;
 	return RM_OK;
 }
@@ -134,7 +134,7 @@ static int parse_addresses(const char *address, const char *name,
 
 	out->items = calloc(1, sizeof(*out->items));
 	if (out->items == NULL)
-		return oom(err, field);
+		return rm__message_fail_oom(err, field);
 	rc = rm__address_parse_one(address, name, field, out->items, err);
 	if (rc != RM_OK) {
 		free(out->items);
@@ -158,7 +158,7 @@ static int mblist_append(rm__mblist *list, rm__mblist *add,
 	items = realloc(list->items,
 	                (list->count + add->count) * sizeof(*items));
 	if (items == NULL)
-		return oom(err, field);
+		return rm__message_fail_oom(err, field);
 	memcpy(items + list->count, add->items,
 	       add->count * sizeof(*items));
 	list->items = items;
@@ -178,7 +178,7 @@ static int add_addresses(rm_message *msg, rm__mblist *list,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	rc = parse_addresses(address, name, field, &add, err);
 	if (rc != RM_OK)
 		return rc;
@@ -196,7 +196,7 @@ static int set_single(rm_message *msg, rm__mblist *list, const char *address,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	rc = parse_addresses(address, name, field, &add, err);
 	if (rc == RM_OK && add.count != 1) {
 		mblist_free(&add);
@@ -276,11 +276,11 @@ int rm_message_set_envelope_from(rm_message *msg, const char *address,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	if (address != NULL) {
 		mb = calloc(1, sizeof(*mb));
 		if (mb == NULL)
-			return oom(err, "envelope_from");
+			return rm__message_fail_oom(err, "envelope_from");
 		rc = rm__address_parse_one(address, NULL, "envelope_from", mb,
 		                           err);
 		if (rc != RM_OK) {
@@ -316,7 +316,7 @@ static int set_text_field(char **slot, const char *text, const char *field,
 			return rc;
 		copy = rm__strdup(text);
 		if (copy == NULL)
-			return oom(err, field);
+			return rm__message_fail_oom(err, field);
 	}
 	free(*slot);
 	*slot = copy;
@@ -328,7 +328,7 @@ int rm_message_set_subject(rm_message *msg, const char *subject,
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	return set_text_field(&msg->subject, subject, "subject", err);
 }
 
@@ -339,7 +339,7 @@ int rm_message_set_date(rm_message *msg, time_t when,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	if (rm__format_date(probe, sizeof(probe), when, utc_offset_minutes)
 	    != RM_OK)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "date",
@@ -356,7 +356,7 @@ int rm_message_set_reproducible(rm_message *msg, int on, rm_error *err)
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	msg->reproducible = on != 0;
 	forget_made_msgid(msg);
 	return RM_OK;
@@ -366,7 +366,7 @@ int rm_message_set_compat_filenames(rm_message *msg, int on, rm_error *err)
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	msg->compat_filenames = on != 0;
 	return RM_OK;
 }
@@ -413,7 +413,7 @@ static int normalize_msgid(const char *id, const char *field, char **out,
 		                "\"id@host.example\" (RFC 5322 3.6.4)", field);
 	copy = malloc(len + 3);
 	if (copy == NULL)
-		return oom(err, field);
+		return rm__message_fail_oom(err, field);
 	copy[0] = '<';
 	memcpy(copy + 1, id, len);
 	copy[len + 1] = '>';
@@ -446,7 +446,7 @@ int rm_message_set_message_id(rm_message *msg, const char *id,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	rc = set_msgid_field(&msg->message_id, id, "message_id", err);
 	if (rc == RM_OK)
 		msg->msgid_kind = msg->message_id != NULL ? RM__MSGID_CALLER
@@ -472,7 +472,7 @@ static int make_message_id(rm_message *msg, rm_error *err)
 	if (rm__buf_printf(&b, "<%s@%s>", left,
 	                   msg->from.items[0].domain_ascii) != RM_OK) {
 		rm__buf_free(&b);
-		return oom(err, "message_id");
+		return rm__message_fail_oom(err, "message_id");
 	}
 	free(msg->message_id);
 	msg->message_id = rm__buf_steal(&b);
@@ -502,7 +502,7 @@ int rm_message_set_in_reply_to(rm_message *msg, const char *id,
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	return set_msgid_field(&msg->in_reply_to, id, "in_reply_to", err);
 }
 
@@ -513,7 +513,7 @@ int rm_message_add_reference(rm_message *msg, const char *id, rm_error *err)
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	if (msg->reference_count >= MAX_REFERENCES)
 		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_NONE, "references",
 		                "more than %d references", MAX_REFERENCES);
@@ -524,7 +524,7 @@ int rm_message_add_reference(rm_message *msg, const char *id, rm_error *err)
 	               (msg->reference_count + 1) * sizeof(*refs));
 	if (refs == NULL) {
 		free(copy);
-		return oom(err, "references");
+		return rm__message_fail_oom(err, "references");
 	}
 	refs[msg->reference_count++] = copy;
 	msg->references = refs;
@@ -585,7 +585,7 @@ static int append_header(rm_message *msg, const char *name,
 		free(h.value);
 		if (v != NULL)
 			msg->headers = v;
-		return oom(err, "header");
+		return rm__message_fail_oom(err, "header");
 	}
 	v[msg->header_count++] = h;
 	msg->headers = v;
@@ -599,7 +599,7 @@ int rm_message_add_header(rm_message *msg, const char *name,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	rc = check_header_name(name, err);
 	if (rc != RM_OK)
 		return rc;
@@ -653,7 +653,7 @@ int rm_message_set_text(rm_message *msg, const char *text, size_t len,
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	return set_body(&msg->text, text, len, "text", err);
 }
 
@@ -662,7 +662,7 @@ int rm_message_set_html(rm_message *msg, const char *html, size_t len,
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return bad_msg(err);
+		return rm__message_fail_null(err);
 	return set_body(&msg->html, html, len, "html", err);
 }
 

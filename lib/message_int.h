@@ -107,6 +107,11 @@ struct rm_message {
 	const struct rm__dkim_set *send_dkim;
 };
 
+/* The failures every message setter reports (message.c): a NULL msg,
+ * and out of memory while setting field. */
+int rm__message_fail_null(rm_error *err);
+int rm__message_fail_oom(rm_error *err, const char *field);
+
 /* Frees the tags and metadata (message_meta.c). */
 void rm__message_meta_free(rm_message *msg);
 

@@ -13,12 +13,6 @@
 #define URI_MAX 2000
 #define FEEDBACK_ID_MAX 200
 
-static int oom(rm_error *err, const char *field)
-{
-	return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, field,
-	                "out of memory setting %s", field);
-}
-
 /* Removes every custom field called name. */
 static void remove_fields(rm_message *msg, const char *name)
 {
@@ -67,7 +61,7 @@ static int replace_fields(rm_message *msg, const char *const *names,
 			free(add[i].name);
 			free(add[i].value);
 		}
-		return oom(err, field);
+		return rm__message_fail_oom(err, field);
 	}
 	for (i = 0; i < count; i++)
 		remove_fields(msg, names[i]);
@@ -149,15 +143,14 @@ int rm_message_set_list_unsubscribe(rm_message *msg, const char *mailto,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	rc = check_list_args(mailto, https, one_click, err);
 	if (rc != RM_OK)
 		return rc;
 	rm__buf_init(&b, 2 * URI_MAX + 64);
 	if (list_value(mailto, https, &b) != RM_OK) {
 		rm__buf_free(&b);
-		return oom(err, "list_unsubscribe");
+		return rm__message_fail_oom(err, "list_unsubscribe");
 	}
 	values[0] = b.data;
 	if (one_click)
@@ -175,8 +168,7 @@ int rm_message_set_feedback_id(rm_message *msg, const char *id,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	if (id != NULL && (len == 0 || len > FEEDBACK_ID_MAX))
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "feedback_id",
 		                "Feedback-ID must be 1 to %d characters",

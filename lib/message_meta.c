@@ -56,8 +56,7 @@ int rm_message_add_tag(rm_message *msg, const char *tag, rm_error *err)
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	rc = check_text(tag, TAG_MAX, "tag", err);
 	if (rc != RM_OK)
 		return rc;
@@ -143,8 +142,7 @@ int rm_message_set_metadata(rm_message *msg, const char *key,
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	rc = check_key(key, err);
 	if (rc == RM_OK && value != NULL && value[0] != '\0')
 		rc = check_text(value, META_VALUE_MAX, "metadata value", err);
@@ -164,7 +162,6 @@ int rm_message_set_metadata(rm_message *msg, const char *key,
 		                "a message takes at most %d metadata keys",
 		                META_COUNT_MAX);
 	if (store_meta(msg, i, key, value) != RM_OK)
-		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "metadata",
-		                "out of memory setting metadata");
+		return rm__message_fail_oom(err, "metadata");
 	return RM_OK;
 }

@@ -452,8 +452,7 @@ int rm_message_clear_recipients(rm_message *msg, rm_error *err)
 {
 	rm__error_clear(err);
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	clear_list(&msg->to);
 	clear_list(&msg->cc);
 	clear_list(&msg->bcc);

@@ -19,8 +19,7 @@ int rm__message_prepare(rm_message *msg, rm_error *err)
 
 	rm__error_clear(err);
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	rc = rm__message_check_complete(msg, err);
 	for (i = 0; rc == RM_OK && i < msg->part_count; i++) {
 		if (msg->parts[i].path == NULL)
@@ -215,8 +214,7 @@ int rm__message_envelope(rm_message *msg, int smtputf8, rm__envelope *env,
 	rm__error_clear(err);
 	memset(env, 0, sizeof(*env));
 	if (msg == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "msg",
-		                "msg must not be NULL");
+		return rm__message_fail_null(err);
 	rc = rm__message_check_complete(msg, err);
 	if (rc != RM_OK)
 		return rc;
