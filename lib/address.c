@@ -276,11 +276,11 @@ static int parse_domain(const char *s, size_t len, const char *field,
 /* One mailbox                                                            */
 /* ---------------------------------------------------------------------- */
 
-/* The position of the "@" that ends the local part, skipping a quoted
- * local part; len if there is none. */
-static size_t find_at(const char *s, size_t len)
+/* The position of the first c outside quoted strings (whose quoted-pairs
+ * are skipped); len if there is none. */
+static size_t find_unquoted(const char *s, size_t len, char c)
 {
-	size_t i = 0;
+	size_t i;
 	int quoted = 0;
 
 	for (i = 0; i < len; i++) {
@@ -288,7 +288,7 @@ static size_t find_at(const char *s, size_t len)
 			i++;
 		else if (s[i] == '"')
 			quoted = !quoted;
-		else if (!quoted && s[i] == '@')
+		else if (!quoted && s[i] == c)
 			return i;
 	}
 	return len;
@@ -302,7 +302,8 @@ static int check_name(const char *name, const char *field, rm_error *err)
 static int parse_addr_spec(const char *s, size_t len, const char *field,
                            rm__mailbox *mb, rm_error *err)
 {
-	size_t at = find_at(s, len);
+	/* The "@" that ends the local part, past a quoted local part. */
+	size_t at = find_unquoted(s, len, '@');
 	int rc;
 
 	if (len == 0)
@@ -473,23 +474,6 @@ static char *phrase_text(const char *s, size_t len)
 	return rm__buf_steal(&b);
 }
 
-/* Finds "<" outside quoted strings; len if there is none. */
-static size_t find_angle(const char *s, size_t len)
-{
-	size_t i;
-	int quoted = 0;
-
-	for (i = 0; i < len; i++) {
-		if (quoted && s[i] == '\\' && i + 1 < len)
-			i++;
-		else if (s[i] == '"')
-			quoted = !quoted;
-		else if (!quoted && s[i] == '<')
-			return i;
-	}
-	return len;
-}
-
 /* Finds the ">" closing the angle-addr at lt; only white space may
  * follow it. Returns 0 if there is no such ">". */
 static int find_gt(const char *s, size_t len, size_t lt, size_t *gt)
@@ -510,7 +494,7 @@ static int find_gt(const char *s, size_t len, size_t lt, size_t *gt)
 static int parse_element(const char *s, size_t len, const char *field,
                          rm__mailbox *out, rm_error *err)
 {
-	size_t lt = find_angle(s, len), gt = 0;
+	size_t lt = find_unquoted(s, len, '<'), gt = 0;
 	char *addr, *name = NULL;
 	int rc;
 
