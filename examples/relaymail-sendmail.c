@@ -441,6 +441,24 @@ static int slurp(FILE *f, char **out, size_t *len)
 	return 0;
 }
 
+/*
+ * An mbox "From " line (the postmark) is not a header field: it goes
+ * before anything is added in front of the message, which would
+ * otherwise turn it, and every field after it, into body text.
+ */
+static void drop_postmark(job *j)
+{
+	const char *nl;
+	size_t skip;
+
+	if (j->len < 5 || memcmp(j->data, "From ", 5) != 0)
+		return;
+	nl = memchr(j->data, '\n', j->len);
+	skip = nl != NULL ? (size_t)(nl - j->data) + 1 : j->len;
+	memmove(j->data, j->data + skip, j->len - skip);
+	j->len -= skip;
+}
+
 /* ---------------------------------------------------------------------- */
 /* Fields the message lacks                                               */
 /* ---------------------------------------------------------------------- */
@@ -463,8 +481,6 @@ static const char *find_field(const char *data, size_t len,
 	const char *p = data, *end = data + len, *nl;
 	size_t n, want = strlen(name);
 
-	if (len >= 5 && memcmp(data, "From ", 5) == 0)
-		p = memchr(data, '\n', len) ? strchr(data, '\n') + 1 : end;
 	while (p < end) {
 		n = field_name(p, end);
 		if (n == 0 && *p != ' ' && *p != '\t')
@@ -488,12 +504,34 @@ static const char *domain_of(const config *c)
 	return host;
 }
 
-/* Appends name as a phrase: a quoted-string when it is printable
- * ASCII, else one RFC 2047 B-encoded word per chunk. */
-static void put_phrase(FILE *f, const char *name)
+/* Appends n bytes as one RFC 2047 B-encoded word. */
+static void put_encoded_word(FILE *f, const unsigned char *s, size_t n)
 {
 	static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	                          "abcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i;
+
+	fputs("=?UTF-8?B?", f);
+	for (i = 0; i < n; i += 3) {
+		unsigned v = (unsigned)s[i] << 16 |
+		             (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
+		             (i + 2 < n ? s[i + 2] : 0);
+
+		fputc(b64[v >> 18 & 63], f);
+		fputc(b64[v >> 12 & 63], f);
+		fputc(i + 1 < n ? b64[v >> 6 & 63] : '=', f);
+		fputc(i + 2 < n ? b64[v & 63] : '=', f);
+	}
+	fputs("?=", f);
+}
+
+/*
+ * Appends name as a phrase: a quoted-string when it is printable ASCII,
+ * else B-encoded words of at most 45 octets (75 characters encoded, RFC
+ * 2047 section 2), cut between UTF-8 characters, on folded lines.
+ */
+static void put_phrase(FILE *f, const char *name)
+{
 	const unsigned char *s = (const unsigned char *)name;
 	size_t i, n = strlen(name);
 	int ascii = 1;
@@ -508,18 +546,17 @@ static void put_phrase(FILE *f, const char *name)
 		fputc('"', f);
 		return;
 	}
-	fputs("=?UTF-8?B?", f);
-	for (i = 0; i < n; i += 3) {
-		unsigned v = (unsigned)s[i] << 16 |
-		             (i + 1 < n ? (unsigned)s[i + 1] << 8 : 0) |
-		             (i + 2 < n ? s[i + 2] : 0);
+	for (i = 0; i < n;) {
+		size_t chunk = n - i < 45 ? n - i : 45;
 
-		fputc(b64[v >> 18 & 63], f);
-		fputc(b64[v >> 12 & 63], f);
-		fputc(i + 1 < n ? b64[v >> 6 & 63] : '=', f);
-		fputc(i + 2 < n ? b64[v & 63] : '=', f);
+		while (chunk > 1 && i + chunk < n &&
+		       (s[i + chunk] & 0xC0) == 0x80)
+			chunk--;
+		if (i > 0)
+			fputs("\r\n ", f);
+		put_encoded_word(f, s + i, chunk);
+		i += chunk;
 	}
-	fputs("?=", f);
 }
 
 /* The From field sendmail would add: -F or the account's full name,
@@ -1043,6 +1080,7 @@ static int send_stdin(const options *o, const config *c)
 	rc = slurp(stdin, &j.data, &j.len);
 	if (rc != 0)
 		return rc;
+	drop_postmark(&j);
 	if (o->dot_ends)
 		j.len = cut_at_dot(j.data, j.len);
 	j.sender = o->sender;

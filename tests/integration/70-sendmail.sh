@@ -48,7 +48,7 @@ sends() {
 # m (email.message.EmailMessage), its raw bytes b and the envelope e.
 pyq() {
 	"$py" - "$@" <<'PY'
-import email, email.policy, json, sys
+import email, email.header, email.policy, json, sys
 b = open(sys.argv[1], "rb").read()
 m = email.message_from_bytes(b, policy=email.policy.default)
 e = json.load(open(sys.argv[2])) if sys.argv[2] != "-" else {}
@@ -101,6 +101,25 @@ check "-F: the name is encoded and reads back" pyq "$eml" "$env" \
 	'm["From"].addresses[0].display_name == "Jörg Bär"' \
 	'm["From"].addresses[0].addr_spec == "me@example.com"' \
 	'e["mail_from"] == "me@example.com"' 'body == "body\n"'
+long_name='Jörg Bär-Øresund Åkesson Ünal Çelik Ðorđević Łukasiewicz Ñúñez'
+sends "-F: a long name is made of several encoded words" -f me@example.com -F "$long_name" to@example.com \
+	<<<$'Subject: long name\n\nbody'
+# Python's parsed address puts a space between adjacent encoded-words,
+# which RFC 2047 6.2 drops; its header decoder follows the RFC.
+check "-F: each line within 78 octets; the name reads back whole" \
+	pyq "$eml" "$env" \
+	"str(email.header.make_header(email.header.decode_header(email.message_from_bytes(b)['From']))) == '$long_name <me@example.com>'" \
+	'm["From"].addresses[0].addr_spec == "me@example.com"' \
+	'all(len(l) <= 78 for l in b.split(b"\r\n"))'
+
+# The mbox postmark line is dropped before any field is added in front.
+sends "postmark: -t with From, Date and Message-ID to add" -t \
+	<<<$'From me@example.com Mon Jan  1 00:00:00 2024\nTo: a@example.com\nSubject: postmarked\n\nhi'
+check "postmark: the header is read, the line is gone" pyq "$eml" "$env" \
+	'e["rcpt_to"] == ["a@example.com"]' 'm["Subject"] == "postmarked"' \
+	'm["Date"] is not None' 'm["Message-ID"] is not None' \
+	'b"Jan  1" not in b' 'body == "hi\n"'
+
 sends "CRLF input: stays CRLF, no doubled line ends" to@example.com \
 	< <(printf 'From: a@example.com\r\nSubject: crlf\r\n\r\nx\r\ny\r\n')
 check "CRLF input: body reads back" pyq "$eml" "$env" \
