@@ -928,6 +928,9 @@ static int mail_back(const job *j, const config *c, const attempt *a)
 		rc = rm_send(t, m, NULL, &err);
 	if (rc == RM_OK)
 		say("the error was mailed back");
+	else
+		say("the error could not be mailed back either: %s",
+		    rm_strerror(rc));
 	rm_transport_close(t);
 	rm_message_free(m);
 	return rc;

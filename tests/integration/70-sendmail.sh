@@ -278,6 +278,15 @@ RELAYMAIL_URL=$small check_status "-oeq: quiet, same exit status" 69 \
 	"$sm" -oeq -t <<<"$big"
 check_grep "-oeq: nothing on stderr" '^$' "$last_output"
 
+# A report the relay refuses as well: the first failure's status, said.
+stop_pid "$sink_pid"
+start_sink "$work/tiny" --max-size 200
+RELAYMAIL_URL="smtp://127.0.0.1:$sink_port" check_status \
+	"-oem: a refused report keeps the first status" 69 \
+	"$sm" -oem -t <<<"$big"
+check_grep "-oem: and says the report failed too" \
+	'could not be mailed back either' "$last_output"
+
 # DKIM from the URL options signs the message as it is sent (Bcc gone).
 openssl genrsa -out "$work/dkim.pem" 2048 2>/dev/null
 mkdir -p "$work/signed"
