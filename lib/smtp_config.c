@@ -132,11 +132,13 @@ static int mech_id(const char *name, size_t len)
 	return -1;
 }
 
+/* Every name of the list counts: an empty one ("", "PLAIN,") is an
+ * error, not the default order. */
 static int parse_auth(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 {
 	const char *p = rm__url_option(url, "auth");
 
-	while (p != NULL && *p != '\0') {
+	while (p != NULL) {
 		size_t len = strcspn(p, ",");
 		int id = mech_id(p, len);
 
@@ -145,11 +147,13 @@ static int parse_auth(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 			                "PLAIN, LOGIN, CRAM-MD5, XOAUTH2, "
 			                "OAUTHBEARER");
 		c->auth_order[c->auth_count++] = id;
-		p += len + (p[len] == ',' ? 1 : 0);
+		p = p[len] == ',' ? p + len + 1 : NULL;
 	}
 	return RM_OK;
 }
 
+/* The value goes on the wire as it is: "SUCCESS," would be a NOTIFY
+ * parameter the server refuses, so every element must be a word. */
 static int valid_notify(const char *v)
 {
 	static const char *const words[] = { "SUCCESS", "FAILURE", "DELAY" };
@@ -157,7 +161,7 @@ static int valid_notify(const char *v)
 
 	if (strcmp(v, "NEVER") == 0)
 		return 1;
-	while (*v != '\0') {
+	while (v != NULL) {
 		len = strcspn(v, ",");
 		for (i = 0; i < RM__ARRAY_LEN(words); i++) {
 			if (strlen(words[i]) == len &&
@@ -166,7 +170,7 @@ static int valid_notify(const char *v)
 		}
 		if (i == RM__ARRAY_LEN(words))
 			return 0;
-		v += len + (v[len] == ',' ? 1 : 0);
+		v = v[len] == ',' ? v + len + 1 : NULL;
 	}
 	return 1;
 }
@@ -177,7 +181,7 @@ static int parse_dsn(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 	const char *notify = rm__url_option(url, "dsn_notify");
 	const char *ret = rm__url_option(url, "dsn_ret");
 
-	if (notify != NULL && (notify[0] == '\0' || !valid_notify(notify)))
+	if (notify != NULL && !valid_notify(notify))
 		return fail_opt(err, "dsn_notify", "expected NEVER or a list "
 		                "of SUCCESS, FAILURE, DELAY");
 	if (ret != NULL && strcmp(ret, "FULL") != 0 &&

@@ -1123,6 +1123,8 @@ static void dialogue__bad_options(void **state)
 	static const char *const bad[] = {
 		"tls=maybe", "timeout=0", "auth=PLAIN,NTLM", "dsn_ret=ALL",
 		"dsn_notify=SOMETIMES", "insecure_skip_verify=ok", "bogus=1",
+		"auth=", "auth=PLAIN,", "auth=,PLAIN", "dsn_notify=",
+		"dsn_notify=SUCCESS,", "dsn_notify=,DELAY",
 	};
 	static const fs_step nothing[] = { FS_DONE };
 	size_t i;
