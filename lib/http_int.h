@@ -24,6 +24,18 @@ int rm__http_base_open(rm__http_keyed *b, rm_transport *t, const rm__url *url,
                        const char *default_base, rm_error *err);
 void rm__http_base_close(rm__http_keyed *b);
 
+/* Picks a backend's base URL, after checking its URL options. */
+typedef int (*rm__http_base_fn)(rm_transport *t, const rm__url *url,
+                                const char **base, rm_error *err);
+
+/*
+ * For a backend whose whole state is an rm__http_keyed: makes it,
+ * opened on the base pick_base chooses, and keeps it in t->impl.
+ */
+int rm__http_keyed_open(rm_transport *t, const rm__url *url,
+                        rm__http_base_fn pick_base, rm_error *err);
+void rm__http_keyed_close(rm_transport *t);
+
 /* The regional base URL: region=eu picks eu_base, absent picks base. */
 int rm__http_region_base(const rm__url *url, const char *base,
                          const char *eu_base, const char **out,

@@ -454,37 +454,20 @@ static int read_answer(rm_result *r, rm_message *msg,
 /* Backend                                                                */
 /* ---------------------------------------------------------------------- */
 
-static int sg_open(rm_transport *t, const rm__url *url, rm_error *err)
+static int pick_base(rm_transport *t, const rm__url *url, const char **base,
+                     rm_error *err)
 {
-	rm__http_keyed *b = calloc(1, sizeof(*b));
-	const char *base;
-	int rc;
-
-	if (b == NULL)
-		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
-		                "out of memory opening sendgrid://");
 	/* DKIM options get their refusal: the provider signs. */
-	rc = rm__dkim_url_options(t, url, err);
+	int rc = rm__dkim_url_options(t, url, err);
+
 	if (rc == RM_OK)
-		rc = rm__http_region_base(url, SG_BASE, SG_BASE_EU, &base,
-		                          err);
-	if (rc == RM_OK)
-		rc = rm__http_base_open(b, t, url, base, err);
-	if (rc != RM_OK) {
-		free(b);
-		return rc;
-	}
-	t->impl = b;
-	return RM_OK;
+		rc = rm__http_region_base(url, SG_BASE, SG_BASE_EU, base, err);
+	return rc;
 }
 
-static void sg_close(rm_transport *t)
+static int sg_open(rm_transport *t, const rm__url *url, rm_error *err)
 {
-	if (t->impl == NULL)
-		return;
-	rm__http_base_close(t->impl);
-	free(t->impl);
-	t->impl = NULL;
+	return rm__http_keyed_open(t, url, pick_base, err);
 }
 
 static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
@@ -522,6 +505,6 @@ const rm__backend rm__backend_sendgrid = {
 	sg_open,
 	sg_send,
 	NULL,
-	sg_close,
+	rm__http_keyed_close,
 	0,
 };

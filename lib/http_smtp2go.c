@@ -30,7 +30,8 @@ static const struct {
 	{ "au", "https://au-api.smtp2go.com" },
 };
 
-static int pick_base(const rm__url *url, const char **base, rm_error *err)
+static int region_base(const rm__url *url, const char **base,
+                       rm_error *err)
 {
 	const char *region = rm__url_option(url, "region");
 	size_t i;
@@ -49,35 +50,19 @@ static int pick_base(const rm__url *url, const char **base, rm_error *err)
 	                "eu, au)", region);
 }
 
-static int s2g_open(rm_transport *t, const rm__url *url, rm_error *err)
+static int pick_base(rm_transport *t, const rm__url *url, const char **base,
+                     rm_error *err)
 {
-	rm__http_keyed *b = calloc(1, sizeof(*b));
-	const char *base;
-	int rc;
+	int rc = region_base(url, base, err);
 
-	if (b == NULL)
-		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
-		                "out of memory opening smtp2go://");
-	rc = pick_base(url, &base, err);
 	if (rc == RM_OK)
 		rc = rm__dkim_url_options(t, url, err);
-	if (rc == RM_OK)
-		rc = rm__http_base_open(b, t, url, base, err);
-	if (rc != RM_OK) {
-		free(b);
-		return rc;
-	}
-	t->impl = b;
-	return RM_OK;
+	return rc;
 }
 
-static void s2g_close(rm_transport *t)
+static int s2g_open(rm_transport *t, const rm__url *url, rm_error *err)
 {
-	if (t->impl == NULL)
-		return;
-	rm__http_base_close(t->impl);
-	free(t->impl);
-	t->impl = NULL;
+	return rm__http_keyed_open(t, url, pick_base, err);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -235,6 +220,6 @@ const rm__backend rm__backend_smtp2go = {
 	s2g_open,
 	s2g_send,
 	NULL,
-	s2g_close,
+	rm__http_keyed_close,
 	0,
 };

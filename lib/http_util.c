@@ -54,6 +54,36 @@ void rm__http_base_close(rm__http_keyed *b)
 	memset(b, 0, sizeof(*b));
 }
 
+int rm__http_keyed_open(rm_transport *t, const rm__url *url,
+                        rm__http_base_fn pick_base, rm_error *err)
+{
+	rm__http_keyed *b = calloc(1, sizeof(*b));
+	const char *base;
+	int rc;
+
+	if (b == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory opening %s://", t->scheme);
+	rc = pick_base(t, url, &base, err);
+	if (rc == RM_OK)
+		rc = rm__http_base_open(b, t, url, base, err);
+	if (rc != RM_OK) {
+		free(b);
+		return rc;
+	}
+	t->impl = b;
+	return RM_OK;
+}
+
+void rm__http_keyed_close(rm_transport *t)
+{
+	if (t->impl == NULL)
+		return;
+	rm__http_base_close(t->impl);
+	free(t->impl);
+	t->impl = NULL;
+}
+
 int rm__http_region_base(const rm__url *url, const char *base,
                          const char *eu_base, const char **out,
                          rm_error *err)
