@@ -579,6 +579,13 @@ static int check_kept(rm__smtp *s, rm_error *err)
 	int idle = rm__now_ms() - s->last_used > IDLE_CHECK_MS;
 	int rc;
 
+	/* Bytes after the last reply answer nothing that was asked: each
+	 * next command would be paired with the reply before its own. */
+	if (rm__reply_buffered(&s->rd) > 0)
+		return rm__fail(err, RM_EPROTOCOL, RM_OUTCOME_TRANSIENT, NULL,
+		                "%s sent %zu bytes nothing asked for",
+		                s->conn.where, rm__reply_buffered(&s->rd));
+
 	if (!s->need_rset && !idle)
 		return RM_OK;
 	rc = rm__smtp_command(s, s->need_rset ? RM__SMTP_RSET : RM__SMTP_NOOP,
@@ -599,10 +606,11 @@ int rm__smtp_ready(rm__smtp *s, rm_error *err)
 		if (check_kept(s, &e) == RM_OK)
 			return RM_OK;
 		/* The server closed the kept connection (421, end of
-		 * stream): nothing of this message was sent, so one fresh
-		 * connection is safe. */
-		rm__logf(&s->t->log, RM_LOG_INFO, "kept connection to %s is "
-		         "gone (%s); reconnecting", s->conn.where, e.message);
+		 * stream) or is out of step: nothing of this message was
+		 * sent, so one fresh connection is safe. */
+		rm__logf(&s->t->log, RM_LOG_INFO, "kept connection to %s "
+		         "cannot be used (%s); reconnecting", s->conn.where,
+		         e.message);
 		rm__smtp_drop(s);
 	}
 	if (rm__conn_is_open(&s->conn))

@@ -894,6 +894,40 @@ static void dialogue__kept_connection_closed_reconnects(void **state)
 	st_free(&x);
 }
 
+/* A server that answers the final dot twice: the second reply answers
+ * nothing, and the next transaction on that connection would pair each
+ * command with the reply before its own (c refused for what b got). */
+static void dialogue__unasked_reply_not_reused(void **state)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_PLAIN), FS_C(1), FS_S("250 2.1.0 Ok\r\n"), FS_C(1),
+		FS_S("250 2.1.5 Ok\r\n"), FS_C(1), FS_S("354 go ahead\r\n"),
+		FS_BODY, FS_S(QUEUED "250 2.1.5 Ok again\r\n"),
+		FS_NEXT, HELLO(EHLO_PLAIN), FS_C(1), FS_S("250 2.1.0 Ok\r\n"),
+		FS_C(1), FS_S("550 5.1.1 <b@example.net> unknown\r\n"),
+		FS_C(1), FS_S("250 2.1.5 Ok\r\n"), FS_C(1),
+		FS_S("354 go ahead\r\n"), FS_BODY,
+		FS_S("250 2.0.0 Ok: queued as TWO\r\n"), BYE
+	};
+	rm_recipient_status b, c;
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net", "1")), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net,c@example.net",
+	                                        "2")), 0);
+	assert_string_equal(rm_result_queue_id(x.r), "TWO");
+	assert_int_equal(rm_result_recipient(x.r, 0, &b), RM_OK);
+	assert_int_equal(rm_result_recipient(x.r, 1, &c), RM_OK);
+	assert_int_equal(b.accepted, 0);
+	assert_int_equal(b.reply_code, 550);
+	assert_int_equal(c.accepted, 1);
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	st_free(&x);
+}
+
 static void dialogue__kept_connection_421_reconnects(void **state)
 {
 	static const fs_step script[] = {
@@ -1275,6 +1309,7 @@ int main(void)
 		cmocka_unit_test(dialogue__reuse_without_rset),
 		cmocka_unit_test(dialogue__kept_connection_closed_reconnects),
 		cmocka_unit_test(dialogue__kept_connection_421_reconnects),
+		cmocka_unit_test(dialogue__unasked_reply_not_reused),
 		cmocka_unit_test(dialogue__tls_bytes_instead_of_greeting),
 		cmocka_unit_test(dialogue__body_in_few_large_writes),
 		cmocka_unit_test(dialogue__tls_policy_defaults),
