@@ -63,6 +63,57 @@ void rm__error_clear(rm_error *err)
 		memset(err, 0, sizeof(*err));
 }
 
+/*
+ * Writes the escape for a control byte or DEL (\r, \x1b) to out and
+ * returns its length; 0 for any other byte, which stays as it is (UTF-8
+ * included).
+ */
+static size_t control_escape(unsigned char c, char out[5])
+{
+	static const char named[] = { '\t', 't', '\n', 'n', '\r', 'r' };
+	size_t i;
+
+	for (i = 0; i < sizeof(named); i += 2) {
+		if (c == (unsigned char)named[i])
+			return (size_t)snprintf(out, 5, "\\%c", named[i + 1]);
+	}
+	if (c < 0x20 || c == 0x7f)
+		return (size_t)snprintf(out, 5, "\\x%02x", c);
+	return 0;
+}
+
+/* Copies src to dst (size bytes, NUL included) with those escapes. */
+static void copy_escaped(char *dst, size_t size, const char *src)
+{
+	size_t used = 0;
+	char esc[5];
+
+	for (; *src != '\0'; src++) {
+		size_t n = control_escape((unsigned char)*src, esc);
+
+		if (n == 0) {
+			esc[0] = *src;
+			n = 1;
+		}
+		if (used + n >= size)
+			break;
+		memcpy(dst + used, esc, n);
+		used += n;
+	}
+	dst[used] = '\0';
+}
+
+void rm__error_vset(rm_error *err, const char *field, const char *fmt,
+                    va_list ap)
+{
+	char text[RM_ERROR_MESSAGE_MAX];
+
+	if (field != NULL)
+		copy_escaped(err->field, sizeof(err->field), field);
+	vsnprintf(text, sizeof(text), fmt, ap);
+	copy_escaped(err->message, sizeof(err->message), text);
+}
+
 int rm__fail(rm_error *err, int code, rm_outcome outcome, const char *field,
              const char *fmt, ...)
 {
@@ -74,11 +125,9 @@ int rm__fail(rm_error *err, int code, rm_outcome outcome, const char *field,
 	memset(err, 0, sizeof(*err));
 	err->code = code;
 	err->outcome = outcome;
-	if (field != NULL)
-		snprintf(err->field, sizeof(err->field), "%s", field);
 
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	rm__error_vset(err, field, fmt, ap);
 	va_end(ap);
 	return code;
 }

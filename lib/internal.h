@@ -38,6 +38,15 @@ void rm__error_clear(rm_error *err);
 int rm__fail(rm_error *err, int code, rm_outcome outcome, const char *field,
              const char *fmt, ...) RM__PRINTF(5, 6);
 
+/*
+ * Sets err's field (when not NULL) and its message from fmt. Both are
+ * printed by programs, and may quote what a user or server gave: control
+ * bytes and DEL in them are written as escapes (\r, \x1b), so they never
+ * reach a terminal or a log raw.
+ */
+void rm__error_vset(rm_error *err, const char *field, const char *fmt,
+                    va_list ap) RM__PRINTF(3, 0);
+
 /* ---------------------------------------------------------------------- */
 /* Growable byte buffers with a ceiling (buf.c)                           */
 /* ---------------------------------------------------------------------- */

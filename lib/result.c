@@ -219,7 +219,7 @@ int rm__result_fail(rm_result *r, rm_error *err, int code,
 	              r->enhanced);
 
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof(err->message), fmt, ap);
+	rm__error_vset(err, NULL, fmt, ap);
 	va_end(ap);
 	return code;
 }

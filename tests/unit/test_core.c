@@ -129,6 +129,29 @@ static void core__url_errors_are_clear(void **state)
 	rm__url_free(&url);
 }
 
+/* Messages and fields quote what users and servers give: control bytes
+ * come out escaped, UTF-8 as it is, and a long text is cut whole. */
+static void core__error_escapes_control_bytes(void **state)
+{
+	char long_text[600];
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm__fail(&err, RM_EINVAL, RM_OUTCOME_NONE,
+	                          "x\x1b[31m", "'%s'",
+	                          "Ann\r\n\t\x1b[31m\x7f J\xc3\xb6rg"),
+	                 RM_EINVAL);
+	assert_string_equal(err.field, "x\\x1b[31m");
+	assert_string_equal(err.message,
+	                    "'Ann\\r\\n\\t\\x1b[31m\\x7f J\xc3\xb6rg'");
+
+	memset(long_text, '\x01', sizeof(long_text) - 1);
+	long_text[sizeof(long_text) - 1] = '\0';
+	rm__fail(&err, RM_EINVAL, RM_OUTCOME_NONE, NULL, "%s", long_text);
+	assert_int_equal(strlen(err.message) % 4, 0);
+	assert_true(strlen(err.message) > RM_ERROR_MESSAGE_MAX - 5);
+}
+
 static void core__url_file_path_is_literal(void **state)
 {
 	rm__url url;
@@ -189,6 +212,7 @@ int main(void)
 		cmocka_unit_test(core__url_parts_are_decoded),
 		cmocka_unit_test(core__url_ipv6_host_loses_brackets),
 		cmocka_unit_test(core__url_errors_are_clear),
+		cmocka_unit_test(core__error_escapes_control_bytes),
 		cmocka_unit_test(core__url_file_path_is_literal),
 		cmocka_unit_test(core__open_refuses_unknown_scheme),
 		cmocka_unit_test(core__result_records_recipients),
