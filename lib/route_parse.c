@@ -92,7 +92,7 @@ static int fail_syntax(rm_error *err, const char *why, const char *what)
 
 	rm_url_mask(what, &masked, NULL);
 	rc = rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
-	              "bad composite URL: %s: '%s'", why,
+	              "composite URL: %s: '%s'", why,
 	              masked != NULL ? masked : "(URL not shown)");
 	free(masked);
 	return rc;

@@ -36,10 +36,11 @@ static char *decode(const char *text, size_t len, int *bad)
 	return copy;
 }
 
+/* Programs print why after the code's name, "bad transport URL". */
 static int fail_url(rm_error *err, const char *field, const char *why)
 {
-	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, field,
-	                "bad transport URL: %s", why);
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, field, "%s",
+	                why);
 }
 
 static int add_option(rm__url *url, const char *pair, size_t len)
@@ -216,6 +217,39 @@ static int fill_from_handle(rm__url *url, CURLU *h, rm_error *err)
 	return rc;
 }
 
+/* The length of a scheme and its ":" at the start of text, or 0. */
+static size_t scheme_colon_len(const char *text)
+{
+	size_t len = strspn(text, "abcdefghijklmnopqrstuvwxyz"
+	                          "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+.-");
+
+	if (len == 0 || text[len] != ':' || strchr("0123456789", text[0]))
+		return 0;
+	return len + 1;
+}
+
+/*
+ * A URL without "://": "file:out" or "smtp:host" has a scheme but not
+ * the "//" after it; "host:25" or "host" has none at all (a port is not a
+ * scheme, however much it looks like one).
+ */
+static int fail_no_slashes(const char *text, rm_error *err)
+{
+	size_t len = scheme_colon_len(text);
+
+	if (len == 5 && strncmp(text, "file:", 5) == 0)
+		return fail_url(err, "url", "file URLs are written "
+		                "file:///absolute/folder or "
+		                "file://relative/folder");
+	if (len > 0 && strspn(text + len, "0123456789") == 0)
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
+		                "url", "'%.*s' must be followed by //, as in "
+		                "%.*s//host", (int)len, text, (int)len, text);
+	return fail_url(err, "url", "the URL has no scheme; write it as "
+	                "smtp://host:port, smtps://host, file:///folder or "
+	                "another scheme://...");
+}
+
 int rm__url_parse(rm__url *url, const char *text, rm_error *err)
 {
 	CURLU *h;
@@ -230,9 +264,7 @@ int rm__url_parse(rm__url *url, const char *text, rm_error *err)
 	if (strncmp(text, "file://", 7) == 0)
 		return parse_file_url(url, text, err);
 	if (strstr(text, "://") == NULL)
-		return fail_url(err, "url", "the URL has no scheme; write "
-		                "it as smtp://host:port, smtps://host, "
-		                "file:///folder or another scheme://...");
+		return fail_no_slashes(text, err);
 
 	h = curl_url();
 	if (h == NULL)
@@ -242,7 +274,7 @@ int rm__url_parse(rm__url *url, const char *text, rm_error *err)
 	if (uc != CURLUE_OK) {
 		curl_url_cleanup(h);
 		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
-		                "bad transport URL: %s (expected "
+		                "%s (expected "
 		                "scheme://[user[:password]@]host[:port]"
 		                "[?options])", curl_url_strerror(uc));
 	}

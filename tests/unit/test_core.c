@@ -122,8 +122,33 @@ static void core__url_errors_are_clear(void **state)
 	                 RM_EINVAL);
 	rm__url_free(&url);
 	assert_int_equal(rm__url_parse(&url, "no scheme", &err), RM_EURL);
-	assert_non_null(strstr(err.message, "bad transport URL"));
+	assert_string_equal(rm_strerror(err.code), "bad transport URL");
+	assert_null(strstr(err.message, "bad transport URL"));
 	assert_int_equal(rm__url_parse(&url, "127.0.0.1:2525", &err),
+	                 RM_EURL);
+	assert_non_null(strstr(err.message, "has no scheme"));
+	rm__url_free(&url);
+}
+
+/* A scheme without "//" is named as such, not as a missing scheme. */
+static void core__url_scheme_without_slashes(void **state)
+{
+	rm__url url;
+	rm_error err;
+
+	(void)state;
+	assert_int_equal(rm__url_parse(&url, "file:outbox", &err), RM_EURL);
+	assert_string_equal(err.field, "url");
+	assert_non_null(strstr(err.message, "file:///absolute/folder"));
+	assert_non_null(strstr(err.message, "file://relative/folder"));
+	assert_int_equal(rm__url_parse(&url, "file:/var/out", &err),
+	                 RM_EURL);
+	assert_non_null(strstr(err.message, "file:///absolute/folder"));
+	assert_int_equal(rm__url_parse(&url, "smtp:mail.example.com", &err),
+	                 RM_EURL);
+	assert_string_equal(err.message, "'smtp:' must be followed by //, "
+	                    "as in smtp://host");
+	assert_int_equal(rm__url_parse(&url, "localhost:2525", &err),
 	                 RM_EURL);
 	assert_non_null(strstr(err.message, "has no scheme"));
 	rm__url_free(&url);
@@ -212,6 +237,7 @@ int main(void)
 		cmocka_unit_test(core__url_parts_are_decoded),
 		cmocka_unit_test(core__url_ipv6_host_loses_brackets),
 		cmocka_unit_test(core__url_errors_are_clear),
+		cmocka_unit_test(core__url_scheme_without_slashes),
 		cmocka_unit_test(core__error_escapes_control_bytes),
 		cmocka_unit_test(core__url_file_path_is_literal),
 		cmocka_unit_test(core__open_refuses_unknown_scheme),
