@@ -103,13 +103,26 @@ cJSON *rm__json_parse_body(const rm__http_response *resp);
 /* The string member name of obj, or NULL. */
 const char *rm__json_string(const cJSON *obj, const char *name);
 
+/* Reads a provider's answer to msg (any status) into r. */
+typedef int (*rm__http_answer_fn)(rm_result *r, rm_message *msg,
+                                  const rm__http_response *resp,
+                                  rm_error *err);
+
 /*
- * Posts and reads the answer. On a transfer failure fills r and returns
- * the error; else RM_OK with resp filled (any status).
+ * The headers of a JSON provider's request: the key in the header
+ * key_name, then Content-Type and Accept application/json.
+ */
+void rm__http_json_headers(rm__http_header headers[3], const char *key_name,
+                           const char *key);
+
+/*
+ * Posts body and hands the answer to read_answer. On a transfer failure
+ * fills r and returns the error; else what read_answer returns.
  */
 int rm__http_exchange(rm__http *h, rm_result *r, const char *path,
                       const rm__http_header *headers, size_t count,
-                      const char *body, size_t len, rm__http_response *resp,
+                      const char *body, size_t len,
+                      rm__http_answer_fn read_answer, rm_message *msg,
                       rm_error *err);
 
 #endif /* RM_HTTP_INT_H */

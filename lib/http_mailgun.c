@@ -276,7 +276,6 @@ static int mg_send(rm_transport *t, rm_message *msg, rm_result *r,
 {
 	mg_impl *m = t->impl;
 	rm__http_header headers[3];
-	rm__http_response resp;
 	rm__buf auth;
 	char type[96];
 	mg_form form;
@@ -294,13 +293,10 @@ static int mg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	headers[0] = (rm__http_header){ "Authorization", auth.data };
 	headers[1] = (rm__http_header){ "Content-Type", type };
 	headers[2] = (rm__http_header){ "Accept", "application/json" };
-	rm__http_response_init(&resp);
 	rc = rm__http_exchange(m->base.http, r, m->path, headers, 3,
-	                       form.body.data, form.body.len, &resp, err);
-	if (rc == RM_OK)
-		rc = read_answer(r, msg, &resp, err);
+	                       form.body.data, form.body.len, read_answer, msg,
+	                       err);
 	rm__buf_free_secret(&auth);
-	rm__http_response_free(&resp);
 	rm__buf_free(&form.body);
 	return rc;
 }

@@ -365,7 +365,6 @@ static int pm_send(rm_transport *t, rm_message *msg, rm_result *r,
 {
 	pm_impl *p = t->impl;
 	rm__http_header headers[3];
-	rm__http_response resp;
 	char *body = NULL;
 	size_t len = 0;
 	rm_error e;
@@ -375,16 +374,9 @@ static int pm_send(rm_transport *t, rm_message *msg, rm_result *r,
 	rc = build_body(p, msg, &body, &len, &e);
 	if (rc != RM_OK)
 		return rm__http_fail_transfer(r, &e, err);
-	headers[0] = (rm__http_header){ "X-Postmark-Server-Token",
-	                                p->base.key };
-	headers[1] = (rm__http_header){ "Content-Type", "application/json" };
-	headers[2] = (rm__http_header){ "Accept", "application/json" };
-	rm__http_response_init(&resp);
+	rm__http_json_headers(headers, "X-Postmark-Server-Token", p->base.key);
 	rc = rm__http_exchange(p->base.http, r, PM_PATH, headers, 3, body, len,
-	                       &resp, err);
-	if (rc == RM_OK)
-		rc = read_answer(r, msg, &resp, err);
-	rm__http_response_free(&resp);
+	                       read_answer, msg, err);
 	free(body);
 	return rc;
 }

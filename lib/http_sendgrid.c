@@ -475,7 +475,6 @@ static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
 {
 	rm__http_keyed *b = t->impl;
 	rm__http_header headers[3];
-	rm__http_response resp;
 	char *body = NULL, auth[1024];
 	size_t len = 0;
 	rm_error e;
@@ -486,16 +485,10 @@ static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	if (rc != RM_OK)
 		return rm__http_fail_transfer(r, &e, err);
 	snprintf(auth, sizeof(auth), "Bearer %s", b->key);
-	headers[0] = (rm__http_header){ "Authorization", auth };
-	headers[1] = (rm__http_header){ "Content-Type", "application/json" };
-	headers[2] = (rm__http_header){ "Accept", "application/json" };
-	rm__http_response_init(&resp);
+	rm__http_json_headers(headers, "Authorization", auth);
 	rc = rm__http_exchange(b->http, r, SG_PATH, headers, 3, body, len,
-	                       &resp, err);
-	if (rc == RM_OK)
-		rc = read_answer(r, msg, &resp, err);
+	                       read_answer, msg, err);
 	rm__wipe(auth, sizeof(auth));
-	rm__http_response_free(&resp);
 	free(body);
 	return rc;
 }

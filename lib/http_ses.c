@@ -543,7 +543,6 @@ static int ses_send(rm_transport *t, rm_message *msg, rm_result *r,
                     rm_error *err)
 {
 	ses_impl *s = t->impl;
-	rm__http_response resp;
 	ses_headers h;
 	char *body = NULL;
 	size_t len = 0;
@@ -561,14 +560,10 @@ static int ses_send(rm_transport *t, rm_message *msg, rm_result *r,
 		         "out of memory signing the request");
 		return rm__http_fail_transfer(r, &e, err);
 	}
-	rm__http_response_init(&resp);
 	rc = rm__http_exchange(s->http, r, s->path + strlen(s->path) -
 	                       strlen(SES_PATH), h.h, h.count, body, len,
-	                       &resp, err);
-	if (rc == RM_OK)
-		rc = read_answer(r, msg, &resp, err);
+	                       read_answer, msg, err);
 	rm__buf_free(&h.auth);
-	rm__http_response_free(&resp);
 	free(body);
 	return rc;
 }

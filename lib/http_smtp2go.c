@@ -192,7 +192,6 @@ static int s2g_send(rm_transport *t, rm_message *msg, rm_result *r,
 {
 	rm__http_keyed *b = t->impl;
 	rm__http_header headers[3];
-	rm__http_response resp;
 	char *body = NULL;
 	size_t len = 0;
 	rm_error e;
@@ -202,15 +201,9 @@ static int s2g_send(rm_transport *t, rm_message *msg, rm_result *r,
 	rc = build_body(msg, &body, &len, &e);
 	if (rc != RM_OK)
 		return rm__http_fail_transfer(r, &e, err);
-	headers[0] = (rm__http_header){ "X-Smtp2go-Api-Key", b->key };
-	headers[1] = (rm__http_header){ "Content-Type", "application/json" };
-	headers[2] = (rm__http_header){ "Accept", "application/json" };
-	rm__http_response_init(&resp);
+	rm__http_json_headers(headers, "X-Smtp2go-Api-Key", b->key);
 	rc = rm__http_exchange(b->http, r, S2G_PATH, headers, 3, body, len,
-	                       &resp, err);
-	if (rc == RM_OK)
-		rc = read_answer(r, msg, &resp, err);
-	rm__http_response_free(&resp);
+	                       read_answer, msg, err);
 	free(body);
 	return rc;
 }

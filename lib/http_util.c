@@ -360,17 +360,31 @@ const char *rm__json_string(const cJSON *obj, const char *name)
 /* One exchange                                                           */
 /* ---------------------------------------------------------------------- */
 
+void rm__http_json_headers(rm__http_header headers[3], const char *key_name,
+                           const char *key)
+{
+	headers[0] = (rm__http_header){ key_name, key };
+	headers[1] = (rm__http_header){ "Content-Type", "application/json" };
+	headers[2] = (rm__http_header){ "Accept", "application/json" };
+}
+
 int rm__http_exchange(rm__http *h, rm_result *r, const char *path,
                       const rm__http_header *headers, size_t count,
-                      const char *body, size_t len, rm__http_response *resp,
+                      const char *body, size_t len,
+                      rm__http_answer_fn read_answer, rm_message *msg,
                       rm_error *err)
 {
+	rm__http_response resp;
 	rm_error e;
 	int rc;
 
 	rm__error_clear(&e);
-	rc = rm__http_post(h, path, headers, count, body, len, resp, &e);
+	rm__http_response_init(&resp);
+	rc = rm__http_post(h, path, headers, count, body, len, &resp, &e);
 	if (rc != RM_OK)
-		return rm__http_fail_transfer(r, &e, err);
-	return RM_OK;
+		rc = rm__http_fail_transfer(r, &e, err);
+	else
+		rc = read_answer(r, msg, &resp, err);
+	rm__http_response_free(&resp);
+	return rc;
 }
