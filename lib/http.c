@@ -736,7 +736,6 @@ int rm__http_succeed(rm_result *r, rm_message *msg, const char *name,
 {
 	rm__envelope env;
 	char text[160];
-	size_t i;
 	int rc;
 
 	rc = rm__message_envelope(msg, 1, &env, err);
@@ -744,16 +743,9 @@ int rm__http_succeed(rm_result *r, rm_message *msg, const char *name,
 		return rc;
 	snprintf(text, sizeof(text), "%s accepted the message (HTTP %ld)",
 	         name, resp->status);
-	for (i = 0; i < env.rcpt_count && rc == RM_OK; i++)
-		rc = rm__result_add_recipient(r, env.rcpts[i], 1,
-		                              RM_OUTCOME_DELIVERED,
-		                              0, "", text);
-	rm__envelope_free(&env);
 	rm__result_set_http_status(r, (int)resp->status);
-	if (rc == RM_OK)
-		rc = rm__result_set_queue_id(r, id != NULL ? id : "");
-	if (rc == RM_OK)
-		rc = rm__result_set_final(r, RM_OUTCOME_DELIVERED, 0, "", text);
+	rc = rm__result_deliver_all(r, &env, text, id != NULL ? id : "", text);
+	rm__envelope_free(&env);
 	if (rc != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_AMBIGUOUS, NULL,
 		                "out of memory filling the result; %s", text);

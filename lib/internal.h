@@ -376,6 +376,14 @@ int rm__result_add_recipient(rm_result *r, const char *address,
                              int accepted, rm_outcome outcome,
                              int reply_code, const char *enhanced,
                              const char *text);
+/*
+ * A whole send delivered: every recipient of env accepted with
+ * rcpt_text, then the queue id and the final text. RM_ENOMEM when any of
+ * it cannot be stored.
+ */
+int rm__result_deliver_all(rm_result *r, const rm__envelope *env,
+                           const char *rcpt_text, const char *queue_id,
+                           const char *text);
 
 /* Copies the final reply of r into err (code, outcome, replies, text). */
 int rm__result_fail(rm_result *r, rm_error *err, int code,

@@ -202,6 +202,24 @@ int rm__result_add_recipient(rm_result *r, const char *address,
 	return RM_OK;
 }
 
+int rm__result_deliver_all(rm_result *r, const rm__envelope *env,
+                           const char *rcpt_text, const char *queue_id,
+                           const char *text)
+{
+	size_t i;
+	int rc = RM_OK;
+
+	for (i = 0; i < env->rcpt_count && rc == RM_OK; i++)
+		rc = rm__result_add_recipient(r, env->rcpts[i], 1,
+		                              RM_OUTCOME_DELIVERED, 0, "",
+		                              rcpt_text);
+	if (rc == RM_OK)
+		rc = rm__result_set_queue_id(r, queue_id);
+	if (rc == RM_OK)
+		rc = rm__result_set_final(r, RM_OUTCOME_DELIVERED, 0, "", text);
+	return rc;
+}
+
 int rm__result_fail(rm_result *r, rm_error *err, int code,
                     const char *fmt, ...)
 {

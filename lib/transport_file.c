@@ -265,21 +265,13 @@ static int fill_result(rm_result *r, rm_message *msg, const char *dir,
 {
 	rm__envelope env;
 	char text[4352];
-	size_t i;
 	int rc;
 
 	rc = rm__message_envelope(msg, 1, &env, err);
 	if (rc != RM_OK)
 		return rc;
 	snprintf(text, sizeof(text), "written to %s/%s", dir, name);
-	for (i = 0; i < env.rcpt_count && rc == RM_OK; i++)
-		rc = rm__result_add_recipient(r, env.rcpts[i], 1,
-		                              RM_OUTCOME_DELIVERED, 0, "",
-		                              "written to file");
-	if (rc == RM_OK)
-		rc = rm__result_set_queue_id(r, name);
-	if (rc == RM_OK)
-		rc = rm__result_set_final(r, RM_OUTCOME_DELIVERED, 0, "", text);
+	rc = rm__result_deliver_all(r, &env, "written to file", name, text);
 	rm__envelope_free(&env);
 	if (rc != RM_OK)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_AMBIGUOUS, NULL,
