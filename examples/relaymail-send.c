@@ -12,6 +12,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -139,24 +140,71 @@ static const char usage_text[] =
 /* Reporting                                                              */
 /* ---------------------------------------------------------------------- */
 
+#if defined(__GNUC__)
+#define PRINTF_LIKE(f, a) __attribute__((format(printf, f, a)))
+#else
+#define PRINTF_LIKE(f, a)
+#endif
+
+static const char *named_escape(unsigned char c)
+{
+	switch (c) {
+	case '\t': return "\\t";
+	case '\n': return "\\n";
+	case '\r': return "\\r";
+	default: return NULL;
+	}
+}
+
+/* Writes s to f with control bytes and DEL as escapes (\r, \x1b). */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		const char *named = named_escape(c);
+
+		if (named != NULL)
+			fputs(named, f);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			putc(c, f);
+	}
+}
+
+/*
+ * Prints one line to stderr after the program's name. The line may quote
+ * arguments, file names and server replies: a control byte in them could
+ * rewrite the terminal, so every one is shown escaped.
+ */
+static void PRINTF_LIKE(1, 2) say(const char *fmt, ...)
+{
+	char line[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fputs("relaymail-send: ", stderr);
+	put_escaped(stderr, line);
+	fputc('\n', stderr);
+}
+
 /* Prints what a failed call said: code, field, reason, server reply. */
 static void print_error(const char *what, const rm_error *err)
 {
-	fprintf(stderr, "relaymail-send: %s: %s", what,
-	        rm_strerror(err->code));
+	char field[RM_ERROR_FIELD_MAX + 3] = "";
+
 	if (err->field[0] != '\0')
-		fprintf(stderr, " [%s]", err->field);
-	if (err->message[0] != '\0')
-		fprintf(stderr, ": %s", err->message);
-	fputc('\n', stderr);
+		snprintf(field, sizeof(field), " [%s]", err->field);
+	say("%s: %s%s%s%s", what, rm_strerror(err->code), field,
+	    err->message[0] != '\0' ? ": " : "", err->message);
 	if (err->reply_code != 0)
-		fprintf(stderr, "relaymail-send: server replied %d%s%s\n",
-		        err->reply_code, err->enhanced_status[0] ? " " : "",
-		        err->enhanced_status);
+		say("server replied %d%s%s", err->reply_code,
+		    err->enhanced_status[0] ? " " : "", err->enhanced_status);
 	/* A bad URL is a usage error here, whatever its class says. */
 	if (err->outcome != RM_OUTCOME_NONE && err->code != RM_EURL)
-		fprintf(stderr, "relaymail-send: outcome: %s\n",
-		        rm_outcome_name(err->outcome));
+		say("outcome: %s", rm_outcome_name(err->outcome));
 }
 
 /* The exit status for a failed send, from its outcome class first. */
@@ -194,8 +242,7 @@ static int exit_for(const rm_error *err)
 static void on_log(rm_log_level level, const char *line, void *user)
 {
 	(void)user;
-	fprintf(stderr, "relaymail-send: [%s] %s\n", rm_log_level_name(level),
-	        line);
+	say("[%s] %s", rm_log_level_name(level), line);
 }
 
 /* ---------------------------------------------------------------------- */
@@ -208,7 +255,7 @@ static int list_add(strlist *l, const char *item)
 	                             (l->count + 1) * sizeof(*items));
 
 	if (items == NULL) {
-		fputs("relaymail-send: out of memory\n", stderr);
+		say("out of memory");
 		return -1;
 	}
 	items[l->count++] = item;
@@ -333,7 +380,7 @@ static int check_usage(const options *o)
 		why = "no recipient: give --to, --cc or --bcc";
 	if (why == NULL)
 		return 0;
-	fprintf(stderr, "relaymail-send: %s\n", why);
+	say("%s", why);
 	return EX_USAGE;
 }
 
@@ -348,8 +395,7 @@ static int parse_args(options *o, int argc, char **argv)
 			return rc;
 	}
 	if (optind < argc) {
-		fprintf(stderr, "relaymail-send: unexpected argument '%s'\n",
-		        argv[optind]);
+		say("unexpected argument '%s'", argv[optind]);
 		return EX_USAGE;
 	}
 	if (o->url == NULL)
@@ -426,8 +472,7 @@ static int set_body(rm_message *msg, const char *text, const char *path,
 		return 0;
 	e = path != NULL ? read_file(path, &data, &len) : 0;
 	if (e != 0) {
-		fprintf(stderr, "relaymail-send: cannot read %s file '%s': "
-		        "%s\n", what, path, strerror(e));
+		say("cannot read %s file '%s': %s", what, path, strerror(e));
 		return EX_NOINPUT;
 	}
 	rc = set(msg, data != NULL ? data : text,
@@ -510,8 +555,7 @@ static int attach_inline(rm_message *msg, const char *spec)
 	int rc;
 
 	if (colon == NULL || colon == spec || colon[1] == '\0') {
-		fprintf(stderr, "relaymail-send: --inline needs FILE:CID, "
-		        "not '%s'\n", spec);
+		say("--inline needs FILE:CID, not '%s'", spec);
 		return EX_USAGE;
 	}
 	path = strndup(spec, (size_t)(colon - spec));
@@ -544,8 +588,7 @@ static int add_header(rm_message *msg, const char *spec)
 	int rc;
 
 	if (colon == NULL || colon == spec) {
-		fprintf(stderr, "relaymail-send: --header needs 'Name: "
-		        "value', not '%s'\n", spec);
+		say("--header needs 'Name: value', not '%s'", spec);
 		return EX_USAGE;
 	}
 	name = strndup(spec, (size_t)(colon - spec));
@@ -685,18 +728,18 @@ static int check(rm_transport *t)
 static void print_recipient(const rm_recipient_status *st)
 {
 	const char *what = "not delivered";
+	char reply[600] = "";
 
 	if (st->accepted)
 		what = "accepted";
 	else if (st->reply_code >= 400)
 		what = "refused";
-	fprintf(stderr, "relaymail-send: recipient <%s> %s: %s", st->address,
-	        what, rm_outcome_name(st->outcome));
 	if (st->reply_code != 0)
-		fprintf(stderr, " (%d%s%s %s)", st->reply_code,
-		        st->enhanced_status[0] ? " " : "",
-		        st->enhanced_status, st->text);
-	fputc('\n', stderr);
+		snprintf(reply, sizeof(reply), " (%d%s%s %s)", st->reply_code,
+		         st->enhanced_status[0] ? " " : "",
+		         st->enhanced_status, st->text);
+	say("recipient <%s> %s: %s%s", st->address, what,
+	    rm_outcome_name(st->outcome), reply);
 }
 
 /*
@@ -746,12 +789,10 @@ static int send_one(rm_transport *t, rm_message *msg, int verbose)
 		print_error("not sent", &err);
 		if (rm_result_reply_code(r) != 0 &&
 		    strstr(err.message, rm_result_text(r)) == NULL)
-			fprintf(stderr, "relaymail-send: server said: %s\n",
-			        rm_result_text(r));
+			say("server said: %s", rm_result_text(r));
 		if (rm_result_outcome(r) == RM_OUTCOME_AMBIGUOUS)
-			fprintf(stderr, "relaymail-send: the message may "
-			        "have been delivered: sending it again may "
-			        "deliver it twice\n");
+			say("the message may have been delivered: sending "
+			    "it again may deliver it twice");
 		status = exit_for(&err);
 	}
 	rm_result_free(r);

@@ -54,6 +54,16 @@ check_status "missing folder: exits 69" 69 \
 check_grep "missing folder: the error names the path" \
 	"$work/nowhere" "$last_output"
 
+check_status "file:DIR without // is a usage error (64)" 64 \
+	"$send" --url "file:nu-outbox" --from a@example.com \
+	--to b@example.com --text hi
+check_grep "file:DIR: the error shows how file URLs are written" \
+	'file:///absolute/folder or file://relative/folder' "$last_output"
+check_grep "file:DIR: the error does not say it has no scheme" '^0$' \
+	"$(printf '%s\n' "$last_output" | grep -c 'no scheme')"
+check_grep "bad URL: the code's name is said once" '^1$' \
+	"$(printf '%s\n' "$last_output" | grep -o 'bad transport URL' | wc -l)"
+
 check_status "usage: no --from is a usage error (64)" 64 \
 	"$send" --url "file://$work/out" --to b@example.com --text hi
 check_status "usage: no transport is a usage error (64)" 64 \
@@ -68,6 +78,14 @@ check_status "data: a bad address is bad data (65)" 65 \
 	"$send" --url "file://$work/out" --from a@example.com \
 	--to "not an address" --text hi
 check_grep "data: the error names the field" '\[to' "$last_output"
+check_status "data: control bytes in --from are refused (65)" 65 \
+	"$send" --url "file://$work/out" --from $'Ann\r\e[31mx' \
+	--to b@example.com --text hi
+check_grep "data: control bytes in the error are shown escaped" \
+	"'Ann\\\\r\\\\x1b\\[31mx'" "$last_output"
+check_grep "data: no raw control byte reaches stderr" '^0$' \
+	"$(printf '%s' "$last_output" | tr -d '\n' | tr -dc '\000-\037\177' |
+	wc -c)"
 check_status "data: CR/LF in the subject is refused (65)" 65 \
 	"$send" --url "file://$work/out" --from a@example.com \
 	--to b@example.com --text hi --subject $'Hi\r\nBcc: victim@example.org'
