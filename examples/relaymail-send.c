@@ -325,6 +325,49 @@ static int *flag_slot(options *o, int opt)
 	}
 }
 
+/* The long name of an option, such as "text" for OPT_TEXT. */
+static const char *option_name(int opt)
+{
+	const struct option *lo;
+
+	for (lo = long_opts; lo->name != NULL; lo++) {
+		if (lo->val == opt)
+			return lo->name;
+	}
+	return "?";
+}
+
+/* A single-valued option given twice is refused: keeping either value
+ * would silently drop the other. */
+static int set_once(const char **slot, int opt, const char *arg)
+{
+	if (*slot != NULL) {
+		say("--%s given twice: it takes one value", option_name(opt));
+		return EX_USAGE;
+	}
+	*slot = arg;
+	return 0;
+}
+
+/*
+ * What getopt_long refused, said here rather than by getopt (opterr is
+ * 0), so every message starts with the program's name. bad is ':' for a
+ * missing value, '?' for anything else; text is the argument at fault.
+ */
+static int bad_option(int bad, const char *text)
+{
+	if (bad == ':')
+		say("--%s needs a value", option_name(optopt));
+	else if (optopt >= OPT_URL)
+		say("--%s takes no value", option_name(optopt));
+	else if (optopt != 0)
+		say("unknown option '-%c'", optopt);
+	else
+		say("unknown or ambiguous option '%s'", text);
+	fputs("Try 'relaymail-send --help'.\n", stderr);
+	return EX_USAGE;
+}
+
 /* Stores one option; returns 0, or the exit status to stop with. */
 static int apply_opt(options *o, int opt, const char *arg)
 {
@@ -332,10 +375,8 @@ static int apply_opt(options *o, int opt, const char *arg)
 	strlist *l = list_slot(o, opt);
 	int *flag = flag_slot(o, opt);
 
-	if (s != NULL) {
-		*s = arg;
-		return 0;
-	}
+	if (s != NULL)
+		return set_once(s, opt, arg);
 	if (l != NULL)
 		return list_add(l, arg) == 0 ? 0 : EX_OSERR;
 	if (flag != NULL) {
@@ -350,8 +391,8 @@ static int apply_opt(options *o, int opt, const char *arg)
 		printf("relaymail-send %s\n", rm_version_string());
 		return -1;
 	}
-	fputs("Try 'relaymail-send --help'.\n", stderr);
-	return EX_USAGE;
+	/* Not reached: parse_args gives getopt's refusals to bad_option. */
+	return EX_SOFTWARE;
 }
 
 static int check_usage(const options *o)
@@ -389,8 +430,11 @@ static int parse_args(options *o, int argc, char **argv)
 {
 	int opt, rc;
 
-	while ((opt = getopt_long(argc, argv, "", long_opts, NULL)) != -1) {
-		rc = apply_opt(o, opt, optarg);
+	opterr = 0;
+	while ((opt = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
+		rc = opt == '?' || opt == ':' ?
+		     bad_option(opt, argv[optind - 1]) :
+		     apply_opt(o, opt, optarg);
 		if (rc != 0)
 			return rc;
 	}

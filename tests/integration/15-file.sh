@@ -70,6 +70,19 @@ check_status "usage: no transport is a usage error (64)" 64 \
 	"$send" --from a@example.com --to b@example.com --text hi
 check_status "usage: an unknown option is a usage error (64)" 64 \
 	"$send" --frmo a@example.com
+check_grep "usage: the unknown option is named after the program's name" \
+	"^relaymail-send: unknown or ambiguous option '--frmo'" "$last_output"
+check_status "usage: an option without its value is a usage error (64)" \
+	64 "$send" --from a@example.com --to b@example.com --url
+check_grep "usage: the option without its value is named" \
+	'^relaymail-send: --url needs a value' "$last_output"
+for opt in --text --html --subject --from --url --text-file; do
+	check_status "usage: $opt given twice is refused (64)" 64 \
+		"$send" --dump --from a@example.com --to b@example.com \
+		"$opt" one "$opt" two
+	check_grep "usage: $opt given twice is named" \
+		"^relaymail-send: $opt given twice" "$last_output"
+done
 check_status "usage: an unknown scheme is a usage error (64)" 64 \
 	"$send" --url "gopher://x" --from a@example.com --to b@example.com \
 	--text hi
