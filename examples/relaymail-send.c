@@ -8,7 +8,8 @@
  *
  * Exit codes follow sysexits.h: 0 sent (or dumped, or checked), 64 usage
  * error, 65 bad message input, 66 an input file cannot be read, 69
- * refused for good, 75 failed for now.
+ * refused for good, 73 the file:// folder cannot be written, 75 failed
+ * for now.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -133,8 +134,8 @@ static const char usage_text[] =
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 sent, 64 usage, 65 bad message input, 66 input\n"
-	"file unreadable, 69 refused for good, 75 failed for now (try\n"
-	"again later).\n";
+	"file unreadable, 69 refused for good, 73 file:// folder not\n"
+	"writable, 75 failed for now (try again later).\n";
 
 /* ---------------------------------------------------------------------- */
 /* Reporting                                                              */
@@ -207,16 +208,23 @@ static void print_error(const char *what, const rm_error *err)
 		say("outcome: %s", rm_outcome_name(err->outcome));
 }
 
-/* The exit status for a failed send, from its outcome class first. */
+/*
+ * The exit status for a failed send, from its outcome class first. A
+ * local file the transport cannot write (file://DIR with DIR missing or
+ * read-only) is no relay's refusal but this machine's setup: the output
+ * cannot be created.
+ */
 static int exit_for(const rm_error *err)
 {
+	int local = err->code == RM_EIO && strcmp(err->field, "url") == 0;
+
 	switch (err->outcome) {
 	case RM_OUTCOME_TRANSIENT:
 	case RM_OUTCOME_AMBIGUOUS:
 		return EX_TEMPFAIL;
 	case RM_OUTCOME_PERM_RECIPIENT:
 	case RM_OUTCOME_PERM_PROVIDER:
-		return EX_UNAVAILABLE;
+		return local ? EX_CANTCREAT : EX_UNAVAILABLE;
 	default:
 		break;
 	}

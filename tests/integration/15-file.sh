@@ -48,11 +48,13 @@ check_grep "file: two messages, two distinct files" '^2$' \
 check_grep "file: no temporary file is left behind" '^0$' \
 	"$(find "$work/out" -name '.*' -type f | wc -l)"
 
-check_status "missing folder: exits 69" 69 \
+check_status "missing folder: cannot create the output (73)" 73 \
 	"$send" --url "file://$work/nowhere" --from a@example.com \
 	--to b@example.com --text hi
 check_grep "missing folder: the error names the path" \
 	"$work/nowhere" "$last_output"
+check_status "missing folder: --check exits 73 too" 73 \
+	"$send" --check --url "file://$work/nowhere"
 
 check_status "file:DIR without // is a usage error (64)" 64 \
 	"$send" --url "file:nu-outbox" --from a@example.com \
