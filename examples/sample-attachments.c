@@ -73,20 +73,25 @@ static int build(rm_message *msg, const char *to, const char *file,
 int main(int argc, char **argv)
 {
 	const char *to = argc > 1 ? argv[1] : "someone@example.org";
+	const char *url = getenv("RELAYMAIL_URL");
 	rm_transport *transport = NULL;
 	rm_message *msg = NULL;
 	rm_result *result = NULL;
 	rm_error err;
 	int rc;
 
+	if (url == NULL) {
+		fputs("set RELAYMAIL_URL, such as file:///tmp/outbox\n",
+		      stderr);
+		return 1;
+	}
 	rc = rm_message_new(&msg, &err);
 	if (rc == RM_OK)
 		rc = build(msg, to, argc > 2 ? argv[2] : NULL, &err);
 	if (rc == RM_OK)
 		rc = rm_result_new(&result, &err);
 	if (rc == RM_OK)
-		rc = rm_transport_open(&transport, getenv("RELAYMAIL_URL"),
-		                       NULL, &err);
+		rc = rm_transport_open(&transport, url, NULL, &err);
 	if (rc == RM_OK)
 		rc = rm_send(transport, msg, result, &err);
 

@@ -17,11 +17,18 @@
 int main(int argc, char **argv)
 {
 	const char *to = argc > 1 ? argv[1] : "someone@example.org";
+	const char *url = getenv("RELAYMAIL_URL");
 	rm_transport_opts opts = RM_TRANSPORT_OPTS_INIT;
 	rm_transport *transport = NULL;
 	rm_message *msg = NULL;
 	rm_error err;
 	int rc;
+
+	if (url == NULL) {
+		fputs("set RELAYMAIL_URL, such as smtp://host:587 or "
+		      "file:///tmp/outbox\n", stderr);
+		return 1;
+	}
 
 	/* Every call returns RM_OK (0) or a negative code and fills err;
 	 * chaining on rc keeps the happy path short. */
@@ -40,8 +47,7 @@ int main(int argc, char **argv)
 	 * not connect yet; rm_send does. */
 	opts.password = getenv("RELAYMAIL_PASSWORD");
 	if (rc == RM_OK)
-		rc = rm_transport_open(&transport, getenv("RELAYMAIL_URL"),
-		                       &opts, &err);
+		rc = rm_transport_open(&transport, url, &opts, &err);
 	if (rc == RM_OK)
 		rc = rm_send(transport, msg, NULL, &err);
 

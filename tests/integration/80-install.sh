@@ -77,6 +77,10 @@ export LD_LIBRARY_PATH="$usr/lib"
 check_grep "run: the sample uses the staged shared library" \
 	"librelaymail\.so\.0 => $usr/lib/librelaymail\.so\.0" \
 	"$(ldd "$out_dir/sample-smallest")"
+check_status "run: sample-smallest without RELAYMAIL_URL fails" 1 \
+	"$out_dir/sample-smallest" you@example.org
+check_grep "run: and says to set RELAYMAIL_URL" '^set RELAYMAIL_URL' \
+	"$last_output"
 RELAYMAIL_URL="file://$work/mail" check_status \
 	"run: sample-smallest sends through file://" 0 \
 	"$out_dir/sample-smallest" you@example.org
