@@ -135,6 +135,16 @@ void rm__buf_free_secret(rm__buf *b)
 
 const char rm__hex_upper[17] = "0123456789ABCDEF";
 
+int rm__buf_append_pct(rm__buf *b, unsigned char c)
+{
+	char esc[3];
+
+	esc[0] = '%';
+	esc[1] = rm__hex_upper[c >> 4];
+	esc[2] = rm__hex_upper[c & 15];
+	return rm__buf_append(b, esc, sizeof(esc));
+}
+
 void rm__hex_lower(char *out, const void *data, size_t len)
 {
 	static const char digits[] = "0123456789abcdef";

@@ -577,9 +577,7 @@ static int pct_segment(const unsigned char **v, rm__buf *seg, size_t room)
 			if (attr_char(*p))
 				rc = rm__buf_append_byte(seg, (char)*p);
 			else
-				rc = rm__buf_printf(seg, "%%%c%c",
-				                    rm__hex_upper[*p >> 4],
-				                    rm__hex_upper[*p & 15]);
+				rc = rm__buf_append_pct(seg, *p);
 		}
 	}
 	*v = p;

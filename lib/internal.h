@@ -85,6 +85,8 @@ void rm__buf_free_secret(rm__buf *b);
 
 /* Upper-case hex digits, for %XX and =XX escapes. */
 extern const char rm__hex_upper[17];
+/* Appends c percent-encoded: "%" and two upper-case hex digits. */
+int rm__buf_append_pct(rm__buf *b, unsigned char c);
 /* Writes the 2 * len lower-case hex digits of data and a NUL to out. */
 void rm__hex_lower(char *out, const void *data, size_t len);
 

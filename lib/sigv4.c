@@ -92,7 +92,7 @@ static int uri_encode(rm__buf *out, const char *s, size_t len,
 		if (unreserved(c) || (keep_slash && c == '/'))
 			rc = rm__buf_append_byte(out, (char)c);
 		else
-			rc = rm__buf_printf(out, "%%%02X", c);
+			rc = rm__buf_append_pct(out, c);
 	}
 	return rc;
 }
