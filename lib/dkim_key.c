@@ -169,8 +169,8 @@ void rm_dkim_key_free(rm_dkim_key *key)
 	mbedtls_pk_free(&key->pk);
 	mbedtls_ctr_drbg_free(&key->drbg);
 	mbedtls_entropy_free(&key->entropy);
-	mbedtls_platform_zeroize(key->pem, key->pem_len);
-	mbedtls_platform_zeroize(key->ed_sk, sizeof(key->ed_sk));
+	rm__wipe(key->pem, key->pem_len);
+	rm__wipe(key->ed_sk, sizeof(key->ed_sk));
 	free(key->pem);
 	free(key);
 }
@@ -199,7 +199,7 @@ int rm_dkim_key_load_mem(rm_dkim_key **out, const void *pem, size_t len,
 		rc = load_ed25519(key, seed, err);
 	else
 		rc = load_rsa(key, err);
-	mbedtls_platform_zeroize(seed, sizeof(seed));
+	rm__wipe(seed, sizeof(seed));
 	if (rc != RM_OK) {
 		rm_dkim_key_free(key);
 		return rc;
@@ -229,7 +229,7 @@ static int read_key_file(const char *path, rm__buf *b, rm_error *err)
 		              "the DKIM key '%s' is over %d bytes", path,
 		              KEY_FILE_MAX);
 	fclose(f);
-	mbedtls_platform_zeroize(chunk, sizeof(chunk));
+	rm__wipe(chunk, sizeof(chunk));
 	return rc;
 }
 
@@ -252,9 +252,7 @@ int rm_dkim_key_load_file(rm_dkim_key **out, const char *path,
 		              "the DKIM key file '%s' is empty", path);
 	if (rc == RM_OK)
 		rc = rm_dkim_key_load_mem(out, b.data, b.len, err);
-	if (b.data != NULL)
-		mbedtls_platform_zeroize(b.data, b.len);
-	rm__buf_free(&b);
+	rm__buf_free_secret(&b);
 	return rc;
 }
 
