@@ -124,7 +124,9 @@ def _load() -> ctypes.CDLL:
             loaded.rm_version_string   # a library of this name, but ours?
             return loaded
         except (OSError, AttributeError) as exc:
-            errors.append("%s: %s" % (path, exc))
+            # The loader's own text usually starts with the path already.
+            text = str(exc)
+            errors.append(text if path in text else "%s: %s" % (path, text))
     raise ImportError(
         "relaymail: cannot load the C library librelaymail "
         "(set RELAYMAIL_LIBRARY to its path): " + "; ".join(errors))
