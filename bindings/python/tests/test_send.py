@@ -75,17 +75,38 @@ def test_url_from_environment(sink, monkeypatch):
     assert relaymail.send(simple()).delivered
 
 
-def test_no_url_at_all(monkeypatch):
+@pytest.mark.parametrize("url", [None, ""])
+def test_no_url_at_all(monkeypatch, url):
     monkeypatch.delenv("RELAYMAIL_URL", raising=False)
-    with pytest.raises(RelaymailError) as info:
-        Transport.from_url()
+    with pytest.raises(PermanentError) as info:
+        Transport.from_url(url)
     assert info.value.field == "url"
+    assert info.value.code == relaymail.errors.EURL
+    assert info.value.code_name == "bad transport URL"
+    assert "RELAYMAIL_URL" in info.value.reason
 
 
-def test_bad_url():
-    with pytest.raises(RelaymailError) as info:
-        Transport.from_url("gopher://example.com")
-    assert info.value.code == -5
+@pytest.mark.parametrize("url", ["gopher://example.com", "file:outbox"])
+def test_bad_url(url):
+    with pytest.raises(PermanentError) as info:
+        Transport.from_url(url)
+    assert info.value.code == relaymail.errors.EURL
+    assert info.value.code_name == "bad transport URL"
+    # The library's name for the code is said once, not again as reason.
+    assert str(info.value).count("bad transport URL") == 1
+
+
+def test_no_url_and_bad_url_are_alike(monkeypatch):
+    monkeypatch.delenv("RELAYMAIL_URL", raising=False)
+    caught = []
+    for url in (None, "no scheme"):
+        with pytest.raises(RelaymailError) as info:
+            Transport.from_url(url)
+        caught.append(info.value)
+    none, bad = caught
+    assert type(none) is type(bad)
+    assert (none.code, none.code_name, none.field, none.outcome) == \
+        (bad.code, bad.code_name, bad.field, bad.outcome)
 
 
 def test_file_transport(tmp_path):

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 EINVAL = -1
 ELIMIT = -3
 EIO = -4
-
+EURL = -5
 
 
 def outcome_name(value: int) -> str:

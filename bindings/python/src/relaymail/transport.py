@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Callable, Optional
 
 from . import _lib
-from .errors import RelaymailError, check, from_c
+from .errors import check, from_c
 from .message import Message
 from .result import Result, from_handle
 
@@ -56,16 +56,15 @@ class Transport:
                  log_level: str = "info") -> "Transport":
         """Opens a transport. url defaults to the RELAYMAIL_URL
         environment variable. Opening checks the URL but does not
-        connect; the first send or check() does.
+        connect; the first send or check() does. No URL at all, like a
+        bad one, raises PermanentError with code RM_EURL.
 
         password and oauth_token keep secrets out of the URL. log
         receives the library's log lines up to log_level ("error",
         "warn", "info" or "debug", which includes the SMTP transcript).
         """
-        url = url if url is not None else os.environ.get("RELAYMAIL_URL")
-        if not url:
-            raise RelaymailError(-5, "malformed or unknown URL", "url",
-                                 "no URL given and RELAYMAIL_URL is not set")
+        if url is None:
+            url = os.environ.get("RELAYMAIL_URL", "")
         opts = _lib.rm_transport_opts()
         opts.version = _lib.RM_TRANSPORT_OPTS_VERSION
         opts.log_level = LOG_LEVELS[log_level]
@@ -80,9 +79,12 @@ class Transport:
             opts.log = ref
         handle = ctypes.c_void_p()
         err = _lib.rm_error()
-        check(_lib.lib.rm_transport_open(ctypes.byref(handle), _b(url),
-                                         ctypes.byref(opts),
-                                         ctypes.byref(err)), err)
+        rc = _lib.lib.rm_transport_open(ctypes.byref(handle), _b(url),
+                                        ctypes.byref(opts), ctypes.byref(err))
+        if rc != 0 and not url:
+            # The library refuses the empty URL; say where one comes from.
+            err.message = b"no URL given and RELAYMAIL_URL is not set"
+        check(rc, err)
         return cls(handle.value, ref)
 
     @property
