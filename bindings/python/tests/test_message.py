@@ -2,6 +2,7 @@
 email package; errors raised as exceptions naming the field."""
 
 import datetime
+import errno
 
 import pytest
 
@@ -120,8 +121,23 @@ def test_incomplete_message():
 
 def test_missing_file_is_refused(tmp_path):
     msg = Message(from_="a@example.com")
-    with pytest.raises(relaymail.RelaymailError):
-        msg.attach(tmp_path / "nowhere.pdf")
+    path = tmp_path / "nowhere.pdf"
+    with pytest.raises(FileNotFoundError) as info:
+        msg.attach(path)
+    exc = info.value
+    assert exc.errno == errno.ENOENT and exc.filename == str(path)
+    assert exc.code == relaymail.errors.EIO
+    # Code written for the earlier classes still catches it.
+    assert isinstance(exc, relaymail.InvalidMessageError)
+    assert isinstance(exc, relaymail.LocalFileError)
+    assert "nowhere.pdf" in str(exc)
+
+
+def test_a_folder_is_not_a_file(tmp_path):
+    with pytest.raises(relaymail.LocalFileError) as info:
+        Message(from_="a@example.com").attach(tmp_path)
+    assert isinstance(info.value, OSError)
+    assert not isinstance(info.value, FileNotFoundError)
 
 
 def test_from_bytes_strips_bcc():

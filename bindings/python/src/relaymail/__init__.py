@@ -16,8 +16,9 @@ build/lib, or the system's library path.
 """
 
 from . import _lib
-from .errors import (AmbiguousError, InvalidMessageError, PermanentError,
-                     RelaymailError, TransientError)
+from .errors import (AmbiguousError, InvalidMessageError, LocalFileError,
+                     LocalFileNotFoundError, LocalFilePermissionError,
+                     PermanentError, RelaymailError, TransientError)
 from .message import Message
 from .result import Attempt, RecipientStatus, Result
 from .transport import CheckInfo, Transport
@@ -25,9 +26,11 @@ from .transport import CheckInfo, Transport
 __version__ = "0.1.0"
 
 __all__ = [
-    "AmbiguousError", "Attempt", "CheckInfo", "InvalidMessageError", "Message",
-    "PermanentError", "RecipientStatus", "RelaymailError", "Result",
-    "TransientError", "Transport", "library_version", "mask_url", "send",
+    "AmbiguousError", "Attempt", "CheckInfo", "InvalidMessageError",
+    "LocalFileError", "LocalFileNotFoundError", "LocalFilePermissionError",
+    "Message", "PermanentError", "RecipientStatus", "RelaymailError",
+    "Result", "TransientError", "Transport", "library_version", "mask_url",
+    "send",
 ]
 
 

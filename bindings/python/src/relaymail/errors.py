@@ -6,13 +6,18 @@ fault, the reason, the server's reply and, for a send, the Result. The
 subclass says what the caller may do next:
 
 - InvalidMessageError: the message or an argument is wrong; fix it.
+  LocalFileError, one of them, is a local file that cannot be read (an
+  attachment): also an OSError, and a FileNotFoundError or
+  PermissionError when that is why.
 - TransientError: failed for now; trying again later is safe.
 - PermanentError: refused for good (these recipients, or this provider).
 - AmbiguousError: the message went out but no answer came back; it may
   have been delivered, so a retry may deliver it twice.
 """
 
-from typing import TYPE_CHECKING, Optional
+import errno
+import os
+from typing import TYPE_CHECKING, Optional, Union
 
 from . import _lib
 
@@ -77,6 +82,28 @@ class InvalidMessageError(RelaymailError, ValueError):
     """The message or an argument was refused; nothing was sent."""
 
 
+class LocalFileError(InvalidMessageError, OSError):
+    """A local file, such as an attachment, cannot be read (RM_EIO).
+
+    An OSError as well as an InvalidMessageError: a missing file raises
+    LocalFileNotFoundError (a FileNotFoundError), an unreadable one
+    LocalFilePermissionError (a PermissionError). errno, strerror and
+    filename are set when the file's path is known.
+    """
+
+    def __str__(self) -> str:
+        # The library's text names the file and the reason already.
+        return self._describe()
+
+
+class LocalFileNotFoundError(LocalFileError, FileNotFoundError):
+    """The local file does not exist."""
+
+
+class LocalFilePermissionError(LocalFileError, PermissionError):
+    """The local file exists but may not be read."""
+
+
 class TransientError(RelaymailError):
     """The send failed for now; it is safe to try again later."""
 
@@ -96,20 +123,52 @@ def _class_for(code: int, outcome: str) -> type:
         return PermanentError
     if outcome == "ambiguous":
         return AmbiguousError
-    if code in (EINVAL, ELIMIT, EIO):
+    if code == EIO:
+        return LocalFileError
+    if code in (EINVAL, ELIMIT):
         return InvalidMessageError
     return RelaymailError
 
 
+def _open_errno(path: Union[str, bytes]) -> int:
+    """Why opening path fails now (an errno value), or 0."""
+    try:
+        with open(path, "rb"):
+            return 0
+    except OSError as exc:
+        return exc.errno or 0
+
+
+def _file_class(number: int) -> type:
+    if number == errno.ENOENT:
+        return LocalFileNotFoundError
+    if number in (errno.EACCES, errno.EPERM):
+        return LocalFilePermissionError
+    return LocalFileError
+
+
 def from_c(code: int, err: "_lib.rm_error",
-           result: "Optional[Result]" = None) -> RelaymailError:
-    """The exception for a failed call and the rm_error it filled."""
+           result: "Optional[Result]" = None,
+           filename: Optional[Union[str, bytes]] = None) -> RelaymailError:
+    """The exception for a failed call and the rm_error it filled.
+
+    filename is the local file the call read, if any: a LocalFileError
+    then says why through errno and its class, as open() would.
+    """
     outcome = outcome_name(err.outcome)
     cls = _class_for(code, outcome)
-    return cls(code, _lib.text(_lib.lib.rm_strerror(code)),
-               _lib.text(err.field), _lib.text(err.message), outcome,
-               err.reply_code, _lib.text(err.enhanced_status),
-               err.http_status, result)
+    number = 0
+    if cls is LocalFileError and filename is not None:
+        number = _open_errno(filename)
+        cls = _file_class(number)
+    exc = cls(code, _lib.text(_lib.lib.rm_strerror(code)),
+              _lib.text(err.field), _lib.text(err.message), outcome,
+              err.reply_code, _lib.text(err.enhanced_status),
+              err.http_status, result)
+    if isinstance(exc, OSError) and number:
+        exc.errno, exc.strerror = number, os.strerror(number)
+        exc.filename = filename
+    return exc
 
 
 def check(code: int, err: "_lib.rm_error") -> None:

@@ -6,7 +6,7 @@ import os
 from typing import Iterable, Mapping, Optional, Sequence, Tuple, Union
 
 from . import _lib
-from .errors import check
+from .errors import check, from_c
 
 # An address: "a@example.com", "Ann <a@example.com>", a comma-separated
 # list, or a (name, address) pair whose name is plain text.
@@ -269,8 +269,13 @@ class Message:
             return self._call(_lib.lib.rm_message_attach_data, data,
                               len(data), ctypes.byref(opts))
         path = os.fsencode(source)
-        return self._call(_lib.lib.rm_message_attach_file, path,
-                          ctypes.byref(opts))
+        err = _lib.rm_error()
+        rc = _lib.lib.rm_message_attach_file(self.handle, path,
+                                             ctypes.byref(opts),
+                                             ctypes.byref(err))
+        if rc != 0:
+            raise from_c(rc, err, filename=os.fsdecode(source))
+        return self
 
     def set_reproducible(self, on: bool = True) -> "Message":
         """Fixed boundaries, Date and Message-ID: the same bytes each
