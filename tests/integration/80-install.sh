@@ -58,6 +58,12 @@ check_grep "pkg-config: version is the header's" \
 check_grep "pkg-config: flags point into the staged tree" \
 	"-I$usr/include.*-L$usr/lib.*-lrelaymail" \
 	"$(pkg-config --cflags --libs relaymail)"
+# relaymail.h includes no dependency's header: their -I flags stay out.
+check_grep "pkg-config: --cflags is relaymail's include folder alone" \
+	"^-I$usr/include *\$" "$(pkg-config --cflags relaymail)"
+check_grep "pkg-config: --static --libs lists the dependencies" \
+	"-lrelaymail .*-lmbedtls.*-lcurl.*-lcjson.*-lidn2" \
+	"$(pkg-config --static --libs relaymail)"
 
 build_sample() {
 	local name=$1
