@@ -63,7 +63,8 @@ class Transport:
         receives the library's log lines up to log_level ("error",
         "warn", "info" or "debug", which includes the SMTP transcript).
         """
-        if url is None:
+        from_env = url is None
+        if from_env:
             url = os.environ.get("RELAYMAIL_URL", "")
         opts = _lib.rm_transport_opts()
         opts.version = _lib.RM_TRANSPORT_OPTS_VERSION
@@ -81,7 +82,7 @@ class Transport:
         err = _lib.rm_error()
         rc = _lib.lib.rm_transport_open(ctypes.byref(handle), _b(url),
                                         ctypes.byref(opts), ctypes.byref(err))
-        if rc != 0 and not url:
+        if rc != 0 and from_env and not url:
             # The library refuses the empty URL; say where one comes from.
             err.message = b"no URL given and RELAYMAIL_URL is not set"
         check(rc, err)
