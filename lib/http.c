@@ -665,10 +665,8 @@ static int perform(rm__http *h, const char *url, struct curl_slist *list,
 	return rc;
 }
 
-int rm__http_post(rm__http *h, const char *path,
-                  const rm__http_header *headers, size_t header_count,
-                  const char *body, size_t len, rm__http_response *resp,
-                  rm_error *err)
+int rm__http_post(rm__http *h, const rm__http_request *req,
+                  rm__http_response *resp, rm_error *err)
 {
 	struct curl_slist *list;
 	rm__buf url;
@@ -676,26 +674,27 @@ int rm__http_post(rm__http *h, const char *path,
 
 	rm__buf_init(&url, 8192);
 	if (setup_handle(h) != RM_OK ||
-	    rm__buf_printf(&url, "%s%s", h->base, path) != RM_OK) {
+	    rm__buf_printf(&url, "%s%s", h->base, req->path) != RM_OK) {
 		rm__buf_free(&url);
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		                "%s: out of memory preparing the request",
 		                h->name);
 	}
-	rc = check_headers(h, headers, header_count, err);
+	rc = check_headers(h, req->headers, req->header_count, err);
 	if (rc != RM_OK) {
 		rm__buf_free(&url);
 		return rc;
 	}
-	list = header_list(headers, header_count);
+	list = header_list(req->headers, req->header_count);
 	if (list == NULL)
 		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
 		              "%s: out of memory preparing the request",
 		              h->name);
 	else {
-		h->req = headers;
-		h->req_count = header_count;
-		rc = perform(h, url.data, list, body, len, resp, err);
+		h->req = req->headers;
+		h->req_count = req->header_count;
+		rc = perform(h, url.data, list, req->body, req->body_len,
+		             resp, err);
 		redact_request_secrets(h, &resp->headers);
 		redact_request_secrets(h, &resp->body);
 		h->req = NULL;

@@ -119,10 +119,8 @@ void rm__http_json_headers(rm__http_header headers[3], const char *key_name,
  * Posts body and hands the answer to read_answer. On a transfer failure
  * fills r and returns the error; else what read_answer returns.
  */
-int rm__http_exchange(rm__http *h, rm_result *r, const char *path,
-                      const rm__http_header *headers, size_t count,
-                      const char *body, size_t len,
+int rm__http_exchange(rm__http *h, const rm__http_request *req,
                       rm__http_answer_fn read_answer, rm_message *msg,
-                      rm_error *err);
+                      rm_result *r, rm_error *err);
 
 #endif /* RM_HTTP_INT_H */

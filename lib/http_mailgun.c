@@ -280,6 +280,7 @@ static int mg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	char type[96];
 	mg_form form;
 	rm_error e;
+	rm__http_request req;
 	int rc;
 
 	rm__error_clear(&e);
@@ -293,9 +294,9 @@ static int mg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	headers[0] = (rm__http_header){ "Authorization", auth.data };
 	headers[1] = (rm__http_header){ "Content-Type", type };
 	headers[2] = (rm__http_header){ "Accept", "application/json" };
-	rc = rm__http_exchange(m->base.http, r, m->path, headers, 3,
-	                       form.body.data, form.body.len, read_answer, msg,
-	                       err);
+	req = (rm__http_request){ m->path, headers, 3, form.body.data,
+	                          form.body.len };
+	rc = rm__http_exchange(m->base.http, &req, read_answer, msg, r, err);
 	rm__buf_free_secret(&auth);
 	rm__buf_free(&form.body);
 	return rc;

@@ -368,6 +368,7 @@ static int pm_send(rm_transport *t, rm_message *msg, rm_result *r,
 	char *body = NULL;
 	size_t len = 0;
 	rm_error e;
+	rm__http_request req;
 	int rc;
 
 	rm__error_clear(&e);
@@ -375,8 +376,8 @@ static int pm_send(rm_transport *t, rm_message *msg, rm_result *r,
 	if (rc != RM_OK)
 		return rm__http_fail_transfer(r, &e, err);
 	rm__http_json_headers(headers, "X-Postmark-Server-Token", p->base.key);
-	rc = rm__http_exchange(p->base.http, r, PM_PATH, headers, 3, body, len,
-	                       read_answer, msg, err);
+	req = (rm__http_request){ PM_PATH, headers, 3, body, len };
+	rc = rm__http_exchange(p->base.http, &req, read_answer, msg, r, err);
 	free(body);
 	return rc;
 }

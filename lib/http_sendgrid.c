@@ -478,6 +478,7 @@ static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	char *body = NULL, auth[1024];
 	size_t len = 0;
 	rm_error e;
+	rm__http_request req;
 	int rc;
 
 	rm__error_clear(&e);
@@ -486,8 +487,8 @@ static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
 		return rm__http_fail_transfer(r, &e, err);
 	snprintf(auth, sizeof(auth), "Bearer %s", b->key);
 	rm__http_json_headers(headers, "Authorization", auth);
-	rc = rm__http_exchange(b->http, r, SG_PATH, headers, 3, body, len,
-	                       read_answer, msg, err);
+	req = (rm__http_request){ SG_PATH, headers, 3, body, len };
+	rc = rm__http_exchange(b->http, &req, read_answer, msg, r, err);
 	rm__wipe(auth, sizeof(auth));
 	free(body);
 	return rc;

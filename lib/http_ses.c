@@ -547,6 +547,7 @@ static int ses_send(rm_transport *t, rm_message *msg, rm_result *r,
 	char *body = NULL;
 	size_t len = 0;
 	rm_error e;
+	rm__http_request req;
 	int rc;
 
 	rm__error_clear(&e);
@@ -560,9 +561,9 @@ static int ses_send(rm_transport *t, rm_message *msg, rm_result *r,
 		         "out of memory signing the request");
 		return rm__http_fail_transfer(r, &e, err);
 	}
-	rc = rm__http_exchange(s->http, r, s->path + strlen(s->path) -
-	                       strlen(SES_PATH), h.h, h.count, body, len,
-	                       read_answer, msg, err);
+	req = (rm__http_request){ s->path + strlen(s->path) -
+	                          strlen(SES_PATH), h.h, h.count, body, len };
+	rc = rm__http_exchange(s->http, &req, read_answer, msg, r, err);
 	rm__buf_free(&h.auth);
 	free(body);
 	return rc;

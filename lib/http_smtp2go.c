@@ -195,6 +195,7 @@ static int s2g_send(rm_transport *t, rm_message *msg, rm_result *r,
 	char *body = NULL;
 	size_t len = 0;
 	rm_error e;
+	rm__http_request req;
 	int rc;
 
 	rm__error_clear(&e);
@@ -202,8 +203,8 @@ static int s2g_send(rm_transport *t, rm_message *msg, rm_result *r,
 	if (rc != RM_OK)
 		return rm__http_fail_transfer(r, &e, err);
 	rm__http_json_headers(headers, "X-Smtp2go-Api-Key", b->key);
-	rc = rm__http_exchange(b->http, r, S2G_PATH, headers, 3, body, len,
-	                       read_answer, msg, err);
+	req = (rm__http_request){ S2G_PATH, headers, 3, body, len };
+	rc = rm__http_exchange(b->http, &req, read_answer, msg, r, err);
 	free(body);
 	return rc;
 }

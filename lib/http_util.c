@@ -368,11 +368,9 @@ void rm__http_json_headers(rm__http_header headers[3], const char *key_name,
 	headers[2] = (rm__http_header){ "Accept", "application/json" };
 }
 
-int rm__http_exchange(rm__http *h, rm_result *r, const char *path,
-                      const rm__http_header *headers, size_t count,
-                      const char *body, size_t len,
+int rm__http_exchange(rm__http *h, const rm__http_request *req,
                       rm__http_answer_fn read_answer, rm_message *msg,
-                      rm_error *err)
+                      rm_result *r, rm_error *err)
 {
 	rm__http_response resp;
 	rm_error e;
@@ -380,7 +378,7 @@ int rm__http_exchange(rm__http *h, rm_result *r, const char *path,
 
 	rm__error_clear(&e);
 	rm__http_response_init(&resp);
-	rc = rm__http_post(h, path, headers, count, body, len, &resp, &e);
+	rc = rm__http_post(h, req, &resp, &e);
 	if (rc != RM_OK)
 		rc = rm__http_fail_transfer(r, &e, err);
 	else

@@ -559,6 +559,15 @@ typedef struct rm__http_header {
 	const char *value;
 } rm__http_header;
 
+/* One POST: the path under the base URL, its headers and its body. */
+typedef struct rm__http_request {
+	const char *path;
+	const rm__http_header *headers;
+	size_t header_count;
+	const char *body;
+	size_t body_len;
+} rm__http_request;
+
 /* The credentials and scope of a SigV4 signature. */
 typedef struct rm__sigv4_key {
 	const char *access_key;
@@ -636,14 +645,13 @@ void rm__http_response_init(rm__http_response *r);
 void rm__http_response_free(rm__http_response *r);
 
 /*
- * POSTs body to base + path. RM_OK when a response came back, whatever
- * its status; otherwise err says why, with outcome TRANSIENT when the
- * request never went out whole and AMBIGUOUS when it did.
+ * POSTs the request's body to base + path. RM_OK when a response came
+ * back, whatever its status; otherwise err says why, with outcome
+ * TRANSIENT when the request never went out whole and AMBIGUOUS when it
+ * did.
  */
-int rm__http_post(rm__http *h, const char *path,
-                  const rm__http_header *headers, size_t header_count,
-                  const char *body, size_t len, rm__http_response *resp,
-                  rm_error *err);
+int rm__http_post(rm__http *h, const rm__http_request *req,
+                  rm__http_response *resp, rm_error *err);
 
 /* Copies the value of the first header name (any case); 0 if absent. */
 int rm__http_response_header(const rm__http_response *r, const char *name,

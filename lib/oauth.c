@@ -238,6 +238,7 @@ static int fail_transfer(const rm__oauth *o, const rm_error *e,
 static int post_refresh(const rm__oauth *o, rm__http_response *resp,
                         rm_error *err)
 {
+	rm__http_request req;
 	rm__buf body;
 	rm_error e;
 	int rc;
@@ -249,8 +250,8 @@ static int post_refresh(const rm__oauth *o, rm__http_response *resp,
 		return oom(err);
 	}
 	rm__error_clear(&e);
-	rc = rm__http_post(o->http, "", NULL, 0, body.data, body.len, resp,
-	                   &e);
+	req = (rm__http_request){ "", NULL, 0, body.data, body.len };
+	rc = rm__http_post(o->http, &req, resp, &e);
 	rm__buf_free_secret(&body);
 	return rc == RM_OK ? RM_OK : fail_transfer(o, &e, err);
 }

@@ -319,6 +319,7 @@ static void http__header_crlf_refused_centrally(void **state)
 		{ "Content-Type", "application/json" },
 		{ "X-Token", "abc\r\nX-Evil: 1" },
 	};
+	rm__http_request req = { "/x", bad, 2, "{}", 2 };
 	rm_transport *t = NULL;
 	rm__http_response resp;
 	rm__http *h = NULL;
@@ -333,12 +334,10 @@ static void http__header_crlf_refused_centrally(void **state)
 	assert_int_equal(rm__http_open(&h, t, &url, "http://127.0.0.1:9",
 	                               &err), RM_OK);
 	rm__http_response_init(&resp);
-	assert_int_equal(rm__http_post(h, "/x", bad, 2, "{}", 2, &resp, &err),
-	                 RM_EINVAL);
+	assert_int_equal(rm__http_post(h, &req, &resp, &err), RM_EINVAL);
 	assert_non_null(strstr(err.message, "CR or LF"));
 	bad[1].value = "abc\nX-Evil: 1";
-	assert_int_equal(rm__http_post(h, "/x", bad, 2, "{}", 2, &resp, &err),
-	                 RM_EINVAL);
+	assert_int_equal(rm__http_post(h, &req, &resp, &err), RM_EINVAL);
 	rm__http_response_free(&resp);
 	rm__http_close(h);
 	rm__url_free(&url);
