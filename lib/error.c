@@ -82,8 +82,7 @@ static size_t control_escape(unsigned char c, char out[5])
 	return 0;
 }
 
-/* Copies src to dst (size bytes, NUL included) with those escapes. */
-static void copy_escaped(char *dst, size_t size, const char *src)
+void rm__copy_escaped(char *dst, size_t size, const char *src)
 {
 	size_t used = 0;
 	char esc[5];
@@ -109,9 +108,9 @@ void rm__error_vset(rm_error *err, const char *field, const char *fmt,
 	char text[RM_ERROR_MESSAGE_MAX];
 
 	if (field != NULL)
-		copy_escaped(err->field, sizeof(err->field), field);
+		rm__copy_escaped(err->field, sizeof(err->field), field);
 	vsnprintf(text, sizeof(text), fmt, ap);
-	copy_escaped(err->message, sizeof(err->message), text);
+	rm__copy_escaped(err->message, sizeof(err->message), text);
 }
 
 int rm__fail(rm_error *err, int code, rm_outcome outcome, const char *field,

@@ -39,6 +39,12 @@ int rm__fail(rm_error *err, int code, rm_outcome outcome, const char *field,
              const char *fmt, ...) RM__PRINTF(5, 6);
 
 /*
+ * Copies src into dst (size bytes, NUL included, cut to fit) with control
+ * bytes and DEL written as escapes (\r, \x1b); UTF-8 stays as it is.
+ */
+void rm__copy_escaped(char *dst, size_t size, const char *src);
+
+/*
  * Sets err's field (when not NULL) and its message from fmt. Both are
  * printed by programs, and may quote what a user or server gave: control
  * bytes and DEL in them are written as escapes (\r, \x1b), so they never

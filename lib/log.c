@@ -29,16 +29,22 @@ int rm__log_enabled(const rm__log *log, rm_log_level level)
 	return log != NULL && log->fn != NULL && level <= log->level;
 }
 
+/*
+ * Lines quote what servers and callers sent (replies, transcripts): a
+ * control byte in them is shown escaped, so a log line never carries a
+ * line break or a terminal sequence of someone else's making.
+ */
 void rm__logf(const rm__log *log, rm_log_level level, const char *fmt, ...)
 {
-	char line[RM__LOG_LINE_MAX];
+	char raw[RM__LOG_LINE_MAX], line[RM__LOG_LINE_MAX];
 	va_list ap;
 
 	if (!rm__log_enabled(log, level))
 		return;
 
 	va_start(ap, fmt);
-	vsnprintf(line, sizeof(line), fmt, ap);
+	vsnprintf(raw, sizeof(raw), fmt, ap);
 	va_end(ap);
+	rm__copy_escaped(line, sizeof(line), raw);
 	log->fn(level, line, log->user);
 }

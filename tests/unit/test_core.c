@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -177,6 +178,26 @@ static void core__error_escapes_control_bytes(void **state)
 	assert_true(strlen(err.message) > RM_ERROR_MESSAGE_MAX - 5);
 }
 
+static void keep_line(rm_log_level level, const char *line, void *user)
+{
+	(void)level;
+	snprintf(user, 256, "%s", line);
+}
+
+/* Log lines quote server replies: a reply's control bytes come out
+ * escaped, so no line break or terminal sequence reaches the callback. */
+static void core__log_line_escapes_control_bytes(void **state)
+{
+	char got[256] = "";
+	rm__log log = { keep_line, got, RM_LOG_DEBUG };
+
+	(void)state;
+	rm__logf(&log, RM_LOG_DEBUG, "S: %s", "250 ok\x1b]0;owned\a\r\nX");
+	assert_string_equal(got, "S: 250 ok\\x1b]0;owned\\x07\\r\\nX");
+	rm__logf(&log, RM_LOG_DEBUG, "S: 250 Gr\xc3\xbc\xc3\x9f" "e\t.");
+	assert_string_equal(got, "S: 250 Gr\xc3\xbc\xc3\x9f" "e\\t.");
+}
+
 static void core__url_file_path_is_literal(void **state)
 {
 	rm__url url;
@@ -239,6 +260,7 @@ int main(void)
 		cmocka_unit_test(core__url_errors_are_clear),
 		cmocka_unit_test(core__url_scheme_without_slashes),
 		cmocka_unit_test(core__error_escapes_control_bytes),
+		cmocka_unit_test(core__log_line_escapes_control_bytes),
 		cmocka_unit_test(core__url_file_path_is_literal),
 		cmocka_unit_test(core__open_refuses_unknown_scheme),
 		cmocka_unit_test(core__result_records_recipients),
