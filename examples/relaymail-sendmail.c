@@ -85,16 +85,32 @@ static int quiet;
 
 static void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* Writes s with control bytes and DEL shown as \xNN: lines quote
+ * arguments and message fields, which must not reach a terminal raw. */
+static void put_escaped(FILE *f, const char *s)
+{
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+
+		if (c < 0x20 || c == 0x7f)
+			fprintf(f, "\\x%02x", c);
+		else
+			putc(c, f);
+	}
+}
+
 static void say(const char *fmt, ...)
 {
+	char line[2048];
 	va_list ap;
 
 	if (quiet)
 		return;
-	fputs(PROG ": ", stderr);
 	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
+	vsnprintf(line, sizeof(line), fmt, ap);
 	va_end(ap);
+	fputs(PROG ": ", stderr);
+	put_escaped(stderr, line);
 	fputc('\n', stderr);
 }
 
@@ -117,8 +133,9 @@ static const char usage_text[] =
 
 static int usage(const char *why, const char *arg)
 {
-	fprintf(stderr, PROG ": %s%s%s\n%s", why, arg ? ": " : "",
-	        arg ? arg : "", usage_text);
+	fprintf(stderr, PROG ": %s%s", why, arg ? ": " : "");
+	put_escaped(stderr, arg ? arg : "");
+	fprintf(stderr, "\n%s", usage_text);
 	return EX_USAGE;
 }
 

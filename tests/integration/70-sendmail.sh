@@ -160,6 +160,10 @@ check_status "config: no URL anywhere exits 78" 78 \
 
 check_status "usage: an unknown option exits 64" 64 "$sm" -Z x@example.com
 check_status "usage: no recipient and no -t exits 64" 64 "$sm" <<<"x"
+check_status "usage: an unknown option with a terminal escape exits 64" 64 \
+	"$sm" $'-Z\e[31m' x@example.com
+check_grep "usage: and shows the escape, not the byte" \
+	'^relaymail-sendmail: unknown option: -Z\\x1b\[31m$' "$last_output"
 check_status "usage: a line break in -f exits 64" 64 \
 	"$sm" -f $'a@example.com\nBcc: x@example.com' b@example.com <<<"x"
 check_status "usage: --help exits 0" 0 "$sm" --help
