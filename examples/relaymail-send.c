@@ -769,11 +769,14 @@ static int check(rm_transport *t)
 	}
 	printf("transport:  %s\n", rm_transport_name(t));
 	printf("greeting:   %s\n", info.greeting);
-	printf("extensions: %s\n", info.extensions);
+	/* HTTP APIs and folders have no EHLO keywords and no SIZE. */
+	if (info.extensions[0] != '\0')
+		printf("extensions: %s\n", info.extensions);
 	printf("tls:        %s\n", info.tls);
 	printf("auth:       %s\n", info.auth_mechanism);
-	printf("max size:   %llu%s\n", info.max_size,
-	       info.max_size ? "" : " (no limit announced)");
+	if (info.extensions[0] != '\0' || info.max_size != 0)
+		printf("max size:   %llu%s\n", info.max_size,
+		       info.max_size ? "" : " (no limit announced)");
 	return 0;
 }
 

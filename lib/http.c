@@ -4,8 +4,8 @@
  * every backend URL takes, and the reading of a response into the shared
  * result.
  *
- * Standards: RFC 9110 (9.2.2 POST is not idempotent, 10.2.3 Retry-After,
- * 15.6.4 503), RFC 6585 section 4 (429).
+ * Standards: RFC 9110 (9.2.1 GET is safe, 9.2.2 POST is not idempotent,
+ * 10.2.3 Retry-After, 15.6.4 503), RFC 6585 section 4 (429).
  */
 #include <pthread.h>
 #include <limits.h>
@@ -35,9 +35,21 @@ struct rm__http {
 	long long connect_timeout_ms;
 	long long timeout_ms;   /* the whole transfer */
 	char errbuf[CURL_ERROR_SIZE];
-	const rm__http_header *req;  /* the request's headers, during a post */
+	char tls[64];           /* the last handshake's "version / cipher" */
+	const rm__http_header *req;  /* the request's headers, during one */
 	size_t req_count;
 };
+
+/* One request as perform sends it. read_only: it asks the provider to
+ * do nothing (GET, or a POST that only reads), so a transfer that fails
+ * after it went out cannot have sent mail. */
+typedef struct http_call {
+	const char *method;
+	int read_only;
+	const char *url;
+	const char *body;
+	size_t len;
+} http_call;
 
 /* ---------------------------------------------------------------------- */
 /* Options                                                                */
@@ -475,12 +487,34 @@ static void log_headers(const rm__http *h, const char *dir,
 	}
 }
 
+/* libcurl's note on a finished handshake, "SSL connection using
+ * TLSv1.3 / TLS_AES_256_GCM_SHA384", is the only place it names the
+ * version and cipher its TLS library chose: kept for a check to show. */
+#define TLS_NOTE "SSL connection using "
+
+static void keep_tls_note(rm__http *h, const char *data, size_t len)
+{
+	size_t n = strlen(TLS_NOTE);
+
+	if (len <= n || memcmp(data, TLS_NOTE, n) != 0)
+		return;
+	len -= n;
+	data += n;
+	while (len > 0 && (data[len - 1] == '\n' || data[len - 1] == '\r'))
+		len--;
+	snprintf(h->tls, sizeof(h->tls), "%.*s", (int)len, data);
+}
+
 static int on_debug(CURL *easy, curl_infotype type, char *data,
                     size_t len, void *user)
 {
-	const rm__http *h = user;
+	rm__http *h = user;
 
 	(void)easy;
+	if (type == CURLINFO_TEXT)
+		keep_tls_note(h, data, len);
+	if (!rm__log_enabled(h->log, RM_LOG_DEBUG))
+		return 0;
 	if (type == CURLINFO_HEADER_OUT)
 		log_headers(h, ">", data, len);
 	else if (type == CURLINFO_HEADER_IN)
@@ -513,11 +547,10 @@ static int setup_handle(rm__http *h)
 	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)h->timeout_ms);
 	curl_easy_setopt(e, CURLOPT_USERAGENT, "relaymail/" RM_VERSION_STRING);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, h->errbuf);
-	if (rm__log_enabled(h->log, RM_LOG_DEBUG)) {
-		curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
-		curl_easy_setopt(e, CURLOPT_DEBUGDATA, h);
-		curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
-	}
+	/* Always on: the handshake note is read even when nothing logs. */
+	curl_easy_setopt(e, CURLOPT_DEBUGFUNCTION, on_debug);
+	curl_easy_setopt(e, CURLOPT_DEBUGDATA, h);
+	curl_easy_setopt(e, CURLOPT_VERBOSE, 1L);
 	return RM_OK;
 }
 
@@ -600,9 +633,10 @@ static int curl_code_status(CURLcode c)
  * A failed transfer. When the whole request went out, the provider may
  * have acted on it though no answer came back, so the outcome is
  * ambiguous and a blind resend could deliver twice (RFC 9110 section
- * 9.2.2). When it did not go out whole, nothing was sent: transient.
+ * 9.2.2). When it did not go out whole, nothing was sent: transient. A
+ * read-only request changes nothing however far it got: transient.
  */
-static int transfer_failed(rm__http *h, CURLcode c, size_t body_len,
+static int transfer_failed(rm__http *h, CURLcode c, const http_call *call,
                            const char *url, rm_error *err)
 {
 	long request_size = 0;
@@ -612,26 +646,39 @@ static int transfer_failed(rm__http *h, CURLcode c, size_t body_len,
 
 	curl_easy_getinfo(h->easy, CURLINFO_REQUEST_SIZE, &request_size);
 	curl_easy_getinfo(h->easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
-	sent = request_size > 0 && (size_t)uploaded >= body_len;
+	sent = request_size > 0 && (size_t)uploaded >= call->len;
 	if (h->errbuf[0] == '\0')
 		snprintf(h->errbuf, sizeof(h->errbuf), "%s",
 		         curl_easy_strerror(c));
 	if (code == RM_ECERT)
 		outcome = RM_OUTCOME_PERM_PROVIDER;
+	else if (call->read_only)
+		outcome = RM_OUTCOME_TRANSIENT;
 	else
 		outcome = sent ? RM_OUTCOME_AMBIGUOUS : RM_OUTCOME_TRANSIENT;
-	if (code == RM_ETIMEDOUT && sent)
-		outcome = RM_OUTCOME_AMBIGUOUS;
-	rm__logf(h->log, RM_LOG_WARN, "%s: POST %s failed: %s", h->name, url,
-	         h->errbuf);
-	return rm__fail(err, code, outcome, "url", "%s: %s %s: %s%s", h->name,
-	                sent ? "no answer to POST" : "cannot POST", url,
-	                h->errbuf, sent ? " (the request was sent: it may "
-	                "have been delivered)" : "");
+	sent = sent && outcome == RM_OUTCOME_AMBIGUOUS;
+	rm__logf(h->log, RM_LOG_WARN, "%s: %s %s failed: %s", h->name,
+	         call->method, url, h->errbuf);
+	return rm__fail(err, code, outcome, "url", "%s: %s %s %s: %s%s",
+	                h->name, sent ? "no answer to" : "cannot",
+	                call->method, url, h->errbuf, sent ? " (the request "
+	                "was sent: it may have been delivered)" : "");
 }
 
-static int perform(rm__http *h, const char *url, struct curl_slist *list,
-                   const char *body, size_t len, rm__http_response *resp,
+static void set_method(CURL *e, const http_call *call)
+{
+	if (strcmp(call->method, "GET") == 0) {
+		curl_easy_setopt(e, CURLOPT_HTTPGET, 1L);
+		return;
+	}
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, call->body);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE,
+	                 (curl_off_t)call->len);
+}
+
+static int perform(rm__http *h, const http_call *call,
+                   struct curl_slist *list, rm__http_response *resp,
                    rm_error *err)
 {
 	CURL *e = h->easy;
@@ -640,11 +687,9 @@ static int perform(rm__http *h, const char *url, struct curl_slist *list,
 	CURLcode c;
 
 	h->errbuf[0] = '\0';
-	curl_easy_setopt(e, CURLOPT_URL, url);
-	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_URL, call->url);
+	set_method(e, call);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, list);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_body);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, resp);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
@@ -653,22 +698,47 @@ static int perform(rm__http *h, const char *url, struct curl_slist *list,
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, NULL);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, NULL);
 	/* Messages show the URL with any credentials masked. */
-	rm_url_mask(url, &shown, NULL);
+	rm_url_mask(call->url, &shown, NULL);
 	if (c != CURLE_OK)
-		rc = transfer_failed(h, c, len, shown ? shown : "(URL)", err);
+		rc = transfer_failed(h, c, call, shown ? shown : "(URL)", err);
 	if (c == CURLE_OK) {
 		curl_easy_getinfo(e, CURLINFO_RESPONSE_CODE, &resp->status);
-		rm__logf(h->log, RM_LOG_INFO, "%s: POST %s: HTTP %ld",
-		         h->name, shown ? shown : "(URL)", resp->status);
+		rm__logf(h->log, RM_LOG_INFO, "%s: %s %s: HTTP %ld", h->name,
+		         call->method, shown ? shown : "(URL)", resp->status);
 	}
 	free(shown);
 	return rc;
 }
 
-int rm__http_post(rm__http *h, const rm__http_request *req,
-                  rm__http_response *resp, rm_error *err)
+/* Sends the request's headers, secrets redacted from what comes back. */
+static int perform_with_headers(rm__http *h, const http_call *call,
+                                const rm__http_request *req,
+                                rm__http_response *resp, rm_error *err)
 {
 	struct curl_slist *list;
+	int rc = check_headers(h, req->headers, req->header_count, err);
+
+	if (rc != RM_OK)
+		return rc;
+	list = header_list(req->headers, req->header_count);
+	if (list == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
+		                "%s: out of memory preparing the request",
+		                h->name);
+	h->req = req->headers;
+	h->req_count = req->header_count;
+	rc = perform(h, call, list, resp, err);
+	redact_request_secrets(h, &resp->headers);
+	redact_request_secrets(h, &resp->body);
+	h->req = NULL;
+	h->req_count = 0;
+	curl_slist_free_all(list);
+	return rc;
+}
+
+static int request(rm__http *h, http_call *call, const rm__http_request *req,
+                   rm__http_response *resp, rm_error *err)
+{
 	rm__buf url;
 	int rc;
 
@@ -680,29 +750,39 @@ int rm__http_post(rm__http *h, const rm__http_request *req,
 		                "%s: out of memory preparing the request",
 		                h->name);
 	}
-	rc = check_headers(h, req->headers, req->header_count, err);
-	if (rc != RM_OK) {
-		rm__buf_free(&url);
-		return rc;
-	}
-	list = header_list(req->headers, req->header_count);
-	if (list == NULL)
-		rc = rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
-		              "%s: out of memory preparing the request",
-		              h->name);
-	else {
-		h->req = req->headers;
-		h->req_count = req->header_count;
-		rc = perform(h, url.data, list, req->body, req->body_len,
-		             resp, err);
-		redact_request_secrets(h, &resp->headers);
-		redact_request_secrets(h, &resp->body);
-		h->req = NULL;
-		h->req_count = 0;
-	}
-	curl_slist_free_all(list);
+	call->url = url.data;
+	rc = perform_with_headers(h, call, req, resp, err);
 	rm__buf_free(&url);
 	return rc;
+}
+
+int rm__http_post(rm__http *h, const rm__http_request *req,
+                  rm__http_response *resp, rm_error *err)
+{
+	http_call call = { "POST", 0, NULL, req->body, req->body_len };
+
+	return request(h, &call, req, resp, err);
+}
+
+int rm__http_post_read_only(rm__http *h, const rm__http_request *req,
+                            rm__http_response *resp, rm_error *err)
+{
+	http_call call = { "POST", 1, NULL, req->body, req->body_len };
+
+	return request(h, &call, req, resp, err);
+}
+
+int rm__http_get(rm__http *h, const rm__http_request *req,
+                 rm__http_response *resp, rm_error *err)
+{
+	http_call call = { "GET", 1, NULL, NULL, 0 };
+
+	return request(h, &call, req, resp, err);
+}
+
+const char *rm__http_tls(const rm__http *h)
+{
+	return h->tls;
 }
 
 /* ---------------------------------------------------------------------- */

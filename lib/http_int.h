@@ -123,4 +123,43 @@ int rm__http_exchange(rm__http *h, const rm__http_request *req,
                       rm__http_answer_fn read_answer, rm_message *msg,
                       rm_result *r, rm_error *err);
 
+/* ---------------------------------------------------------------------- */
+/* Preflight checks (rm_transport_check)                                  */
+/* ---------------------------------------------------------------------- */
+
+/* How a check's request goes out: rm__http_get, or
+ * rm__http_post_read_only for a provider whose reads are POSTs. */
+typedef int (*rm__http_call_fn)(rm__http *h, const rm__http_request *req,
+                                rm__http_response *resp, rm_error *err);
+
+/* Reads a check's answer (any status): fills info from a good one, err
+ * from any other, and returns RM_OK or the error's code. */
+typedef int (*rm__http_check_fn)(void *ctx, const rm__http *h,
+                                 const rm__http_response *resp,
+                                 rm_check_info *info, rm_error *err);
+
+/*
+ * Sends one read-only request and hands the answer to read_answer, after
+ * filling info->tls ("none" for plain http). A transfer failure is
+ * returned as the request functions report it.
+ */
+int rm__http_check(rm__http *h, rm__http_call_fn call,
+                   const rm__http_request *req,
+                   rm__http_check_fn read_answer, void *ctx,
+                   rm_check_info *info, rm_error *err);
+
+/*
+ * Fails a check on an error answer: code and outcome as for a send, but
+ * never AMBIGUOUS (a check sends no mail) nor PERM_RECIPIENT (it has no
+ * recipients), with the HTTP status.
+ */
+int rm__http_check_fail(rm_error *err, const char *name,
+                        const rm__http_response *resp, rm_outcome outcome,
+                        int code, const char *text);
+
+/* Fills the greeting with "NAME API at BASE: what" and the mechanism. */
+void rm__http_check_describe(rm_check_info *info, const rm__http *h,
+                             const char *name, const char *mechanism,
+                             const char *what);
+
 #endif /* RM_HTTP_INT_H */

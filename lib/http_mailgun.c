@@ -6,6 +6,10 @@
  * over unchanged; the envelope recipients go in "to" fields, the tags
  * in "o:tag" and the metadata in "v:" fields. The form is built here as
  * multipart/form-data (RFC 7578) so its length is known before sending.
+ *
+ * The preflight check is GET /v4/domains/DOMAIN ("Get domain details"),
+ * which needs an account key: a Domain Sending Key may only POST
+ * messages, so Mailgun refuses it here though it would send.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +28,7 @@
 typedef struct mg_impl {
 	rm__http_keyed base;
 	char *path;           /* "/v3/DOMAIN/messages.mime" */
+	char *domain_path;    /* "/v4/domains/DOMAIN" */
 } mg_impl;
 
 /* The state of one form being built. */
@@ -212,6 +217,7 @@ static void mg_close(rm_transport *t)
 		return;
 	rm__http_base_close(&m->base);
 	free(m->path);
+	free(m->domain_path);
 	free(m);
 	t->impl = NULL;
 }
@@ -230,6 +236,11 @@ static int set_path(mg_impl *m, const rm__url *url, rm_error *err)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory");
 	m->path = rm__buf_steal(&path);
+	rm__buf_init(&path, 1024);
+	if (rm__buf_printf(&path, "/v4/domains/%s", url->host) != RM_OK)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory");
+	m->domain_path = rm__buf_steal(&path);
 	return RM_OK;
 }
 
@@ -302,11 +313,90 @@ static int mg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Preflight check                                                        */
+/* ---------------------------------------------------------------------- */
+
+/* The domain's state: "active", "unverified" (sends limited to
+ * authorized recipients) or "disabled" (sends refused). */
+static int describe_domain(const rm__http *h, const rm__http_response *resp,
+                           rm_check_info *info, rm_error *err)
+{
+	cJSON *root = rm__json_parse_body(resp);
+	const cJSON *domain = cJSON_GetObjectItemCaseSensitive(root, "domain");
+	const char *name = rm__json_string(domain, "name");
+	const char *state = rm__json_string(domain, "state");
+	char what[200];
+	int rc = RM_OK;
+
+	if (state != NULL && strcmp(state, "disabled") == 0)
+		rc = rm__http_check_fail(err, "Mailgun", resp,
+		                         RM_OUTCOME_PERM_PROVIDER, RM_EREJECTED,
+		                         "the key is accepted but the domain "
+		                         "is disabled: sends will be refused");
+	snprintf(what, sizeof(what), "key accepted, domain %.80s is %.30s",
+	         name ? name : "(unnamed)", state ? state : "(no state)");
+	if (rc == RM_OK)
+		rm__http_check_describe(info, h, "Mailgun", "Basic", what);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int read_domain(void *ctx, const rm__http *h,
+                       const rm__http_response *resp, rm_check_info *info,
+                       rm_error *err)
+{
+	cJSON *root;
+	const char *text;
+	char raw[301];
+	int rc;
+
+	(void)ctx;
+	if (resp->status == 200)
+		return describe_domain(h, resp, info, err);
+	root = rm__json_parse_body(resp);
+	text = rm__json_string(root, "message");
+	if (text == NULL) {
+		snprintf(raw, sizeof(raw), "%.*s", (int)resp->body.len,
+		         resp->body.data ? resp->body.data : "");
+		text = raw;
+	}
+	rc = rm__http_check_fail(err, "Mailgun", resp,
+	                         mg_outcome(resp->status),
+	                         resp->status == 404 ? RM_ETEMPFAIL
+	                         : rm__http_status_code(resp->status), text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int mg_check(rm_transport *t, rm_check_info *info, rm_error *err)
+{
+	mg_impl *m = t->impl;
+	rm__http_header headers[2];
+	rm__buf auth;
+	rm__http_request req;
+	int rc;
+
+	rm__buf_init(&auth, 8192);
+	if (basic_auth(m->base.key, &auth) != RM_OK) {
+		rm__buf_free_secret(&auth);
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
+		                "out of memory preparing the check");
+	}
+	headers[0] = (rm__http_header){ "Authorization", auth.data };
+	headers[1] = (rm__http_header){ "Accept", "application/json" };
+	req = (rm__http_request){ m->domain_path, headers, 2, NULL, 0 };
+	rc = rm__http_check(m->base.http, rm__http_get, &req, read_domain,
+	                    NULL, info, err);
+	rm__buf_free_secret(&auth);
+	return rc;
+}
+
 const rm__backend rm__backend_mailgun = {
 	"mailgun",
 	mg_open,
 	mg_send,
-	NULL,
+	mg_check,
 	mg_close,
 	1,
 };

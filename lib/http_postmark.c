@@ -7,6 +7,9 @@
  * 5322 section 2.2.3), attachments as unwrapped base64 with "cid:" ids
  * for inline parts, the one tag and the metadata. Postmark answers with
  * an ErrorCode, mapped here to the outcome classes.
+ *
+ * The preflight check is GET /server (the Server API's "Get the
+ * server"), which reads the settings of the server the token belongs to.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +19,7 @@
 
 #define PM_BASE "https://api.postmarkapp.com"
 #define PM_PATH "/email"
+#define PM_SERVER_PATH "/server"
 
 #define PM_MAX_BODY ((size_t)10 * 1024 * 1024)   /* after base64 */
 #define PM_MAX_TEXT ((size_t)5 * 1024 * 1024)    /* each body */
@@ -382,11 +386,62 @@ static int pm_send(rm_transport *t, rm_message *msg, rm_result *r,
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Preflight check                                                        */
+/* ---------------------------------------------------------------------- */
+
+static int read_server(void *ctx, const rm__http *h,
+                       const rm__http_response *resp, rm_check_info *info,
+                       rm_error *err)
+{
+	cJSON *root = rm__json_parse_body(resp);
+	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
+	int code = cJSON_IsNumber(ec) ? ec->valueint : -1;
+	const char *m = rm__json_string(root, "Message");
+	const char *name = rm__json_string(root, "Name");
+	char text[600];
+	rm_outcome outcome;
+	int rc = RM_OK;
+
+	(void)ctx;
+	if (resp->status == 200) {
+		snprintf(text, sizeof(text), "token accepted, server %.100s",
+		         name ? name : "(unnamed)");
+		rm__http_check_describe(info, h, "Postmark",
+		                        "X-Postmark-Server-Token", text);
+		cJSON_Delete(root);
+		return RM_OK;
+	}
+	snprintf(text, sizeof(text), "ErrorCode %d: %.*s", code,
+	         m ? 500 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
+	         m ? m : resp->body.data ? resp->body.data : "");
+	outcome = pm_outcome(code, resp->status);
+	rc = rm__http_check_fail(err, "Postmark", resp, outcome,
+	                         resp->status == 403 ? RM_EAUTH
+	                         : pm_code(code, resp->status, outcome), text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int pm_check(rm_transport *t, rm_check_info *info, rm_error *err)
+{
+	pm_impl *p = t->impl;
+	rm__http_header headers[2];
+	rm__http_request req;
+
+	headers[0] = (rm__http_header){ "X-Postmark-Server-Token",
+	                                p->base.key };
+	headers[1] = (rm__http_header){ "Accept", "application/json" };
+	req = (rm__http_request){ PM_SERVER_PATH, headers, 2, NULL, 0 };
+	return rm__http_check(p->base.http, rm__http_get, &req, read_server,
+	                      NULL, info, err);
+}
+
 const rm__backend rm__backend_postmark = {
 	"postmark",
 	pm_open,
 	pm_send,
-	NULL,
+	pm_check,
 	pm_close,
 	0,
 };

@@ -8,6 +8,10 @@
  * using spec asks for them), custom headers, categories from the tags
  * and custom_args from the metadata. 202 means queued; the message id
  * is the X-Message-Id header.
+ *
+ * The preflight check is GET /v3/scopes ("Retrieve a list of scopes for
+ * which this user has access"), which reads the key's own permissions:
+ * the key must be accepted and hold mail.send.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,6 +22,8 @@
 #define SG_BASE "https://api.sendgrid.com"
 #define SG_BASE_EU "https://api.eu.sendgrid.com"
 #define SG_PATH "/v3/mail/send"
+#define SG_SCOPES_PATH "/v3/scopes"
+#define SG_SEND_SCOPE "mail.send"
 
 #define SG_MAX_BODY ((size_t)30 * 1000 * 1000)   /* "< 30 MB total" */
 #define SG_MAX_RECIPIENTS 1000
@@ -494,11 +500,82 @@ static int sg_send(rm_transport *t, rm_message *msg, rm_result *r,
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Preflight check                                                        */
+/* ---------------------------------------------------------------------- */
+
+static int has_scope(const cJSON *root, const char *scope)
+{
+	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(root, "scopes");
+	const cJSON *s;
+
+	cJSON_ArrayForEach(s, scopes) {
+		if (cJSON_IsString(s) && strcmp(s->valuestring, scope) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/* A key SendGrid accepts but that lacks mail.send is refused for every
+ * send (HTTP 403), so the check fails it the same way. */
+static int read_scopes(void *ctx, const rm__http *h,
+                       const rm__http_response *resp, rm_check_info *info,
+                       rm_error *err)
+{
+	cJSON *root;
+	rm__buf text;
+	int rc = RM_OK;
+
+	(void)ctx;
+	if (resp->status == 200) {
+		root = rm__json_parse_body(resp);
+		if (has_scope(root, SG_SEND_SCOPE))
+			rm__http_check_describe(info, h, "SendGrid", "Bearer",
+			                        "key accepted, scopes include "
+			                        SG_SEND_SCOPE);
+		else
+			rc = rm__http_check_fail(err, "SendGrid", resp,
+			                         RM_OUTCOME_PERM_PROVIDER,
+			                         RM_EAUTH, "the key is accepted "
+			                         "but its scopes lack "
+			                         SG_SEND_SCOPE ": sends will "
+			                         "be refused");
+		cJSON_Delete(root);
+		return rc;
+	}
+	rm__buf_init(&text, 4096);
+	error_text(resp, &text);
+	rc = rm__http_check_fail(err, "SendGrid", resp,
+	                         rm__http_status_outcome(resp->status),
+	                         rm__http_status_code(resp->status),
+	                         text.data ? text.data : "");
+	rm__buf_free(&text);
+	return rc;
+}
+
+static int sg_check(rm_transport *t, rm_check_info *info, rm_error *err)
+{
+	rm__http_keyed *b = t->impl;
+	rm__http_header headers[2];
+	char auth[1024];
+	rm__http_request req;
+	int rc;
+
+	snprintf(auth, sizeof(auth), "Bearer %s", b->key);
+	headers[0] = (rm__http_header){ "Authorization", auth };
+	headers[1] = (rm__http_header){ "Accept", "application/json" };
+	req = (rm__http_request){ SG_SCOPES_PATH, headers, 2, NULL, 0 };
+	rc = rm__http_check(b->http, rm__http_get, &req, read_scopes, NULL,
+	                    info, err);
+	rm__wipe(auth, sizeof(auth));
+	return rc;
+}
+
 const rm__backend rm__backend_sendgrid = {
 	"sendgrid",
 	sg_open,
 	sg_send,
-	NULL,
+	sg_check,
 	rm__http_keyed_close,
 	0,
 };

@@ -9,6 +9,10 @@
  * Destination, so Bcc recipients get the message without a Bcc header.
  * Requests are signed with Signature Version 4, service "ses" (the host
  * says "email"), the session token signed as X-Amz-Security-Token.
+ *
+ * The preflight check is GetAccount (GET /v2/email/account), signed the
+ * same way over an empty payload: it proves the credentials and the
+ * signature, and tells whether sending is enabled in the region.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +24,7 @@
 #include "http_int.h"
 
 #define SES_PATH "/v2/email/outbound-emails"
+#define SES_ACCOUNT_PATH "/v2/email/account"
 #define SES_SERVICE "ses"
 
 /* 40 MB after base64, so about 30 MB of message. */
@@ -36,6 +41,7 @@ typedef struct ses_impl {
 	char *region;
 	char *host;           /* the Host header, with a non-default port */
 	char *path;           /* the base URL's path + SES_PATH */
+	char *account_path;   /* the base URL's path + SES_ACCOUNT_PATH */
 	char *config_set;
 	char *email_tags;     /* "name:value,..." from the URL */
 } ses_impl;
@@ -57,6 +63,7 @@ static void ses_close(rm_transport *t)
 	free(s->region);
 	free(s->host);
 	free(s->path);
+	free(s->account_path);
 	free(s->config_set);
 	free(s->email_tags);
 	free(s);
@@ -143,6 +150,19 @@ static int read_credentials(ses_impl *s, rm_transport *t, const rm__url *url,
 	return RM_OK;
 }
 
+/* The base URL's path followed by an API path, as signed; NULL (and
+ * *rc set) when out of memory. */
+static char *signed_path(const char *prefix, const char *api, int *rc)
+{
+	rm__buf b;
+
+	rm__buf_init(&b, 4096);
+	if (*rc == RM_OK)
+		*rc = rm__buf_printf(&b, "%s%s",
+		                     strcmp(prefix, "/") ? prefix : "", api);
+	return rm__buf_steal(&b);
+}
+
 /* The Host header and the path prefix of the base URL, as signed. */
 static int split_base(ses_impl *s, rm_error *err)
 {
@@ -160,17 +180,15 @@ static int split_base(ses_impl *s, rm_error *err)
 		rc = rm__buf_printf(&b, "%s%s%s", host, port ? ":" : "",
 		                    port ? port : "");
 		s->host = rm__buf_steal(&b);
-		rm__buf_init(&b, 4096);
-		if (rc == RM_OK)
-			rc = rm__buf_printf(&b, "%s" SES_PATH,
-			                    strcmp(path, "/") ? path : "");
-		s->path = rm__buf_steal(&b);
+		s->path = signed_path(path, SES_PATH, &rc);
+		s->account_path = signed_path(path, SES_ACCOUNT_PATH, &rc);
 	}
 	curl_free(host);
 	curl_free(port);
 	curl_free(path);
 	curl_url_cleanup(u);
-	if (rc != RM_OK || s->host == NULL || s->path == NULL)
+	if (rc != RM_OK || s->host == NULL || s->path == NULL ||
+	    s->account_path == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
 		                "out of memory opening ses://");
 	return RM_OK;
@@ -426,7 +444,13 @@ typedef struct ses_headers {
 	rm__buf auth;
 } ses_headers;
 
-static int sign(ses_impl *s, const char *body, size_t len, ses_headers *out)
+/*
+ * Signs method and path (as the base URL's path makes it) with Host,
+ * X-Amz-Date and the token; a request with a body (a POST) signs its
+ * Content-Type too, a GET has none and signs the empty payload.
+ */
+static int sign(ses_impl *s, const char *method, const char *path,
+                const char *body, size_t len, ses_headers *out)
 {
 	rm__sigv4_key key = { s->access_key, s->secret_key, s->token,
 	                      s->region, SES_SERVICE };
@@ -435,17 +459,19 @@ static int sign(ses_impl *s, const char *body, size_t len, ses_headers *out)
 	memset(&req, 0, sizeof(req));
 	req.when = time(NULL);
 	rm__sigv4_amz_date(req.when, out->date);
-	out->h[0] = (rm__http_header){ "Host", s->host };
-	out->h[1] = (rm__http_header){ "Content-Type", "application/json" };
-	req.method = "POST";
-	req.path = s->path;
+	out->count = 0;
+	out->h[out->count++] = (rm__http_header){ "Host", s->host };
+	if (body != NULL)
+		out->h[out->count++] = (rm__http_header){ "Content-Type",
+		                                          "application/json" };
+	req.method = method;
+	req.path = path;
 	req.headers = out->h;
-	req.header_count = 2;
+	req.header_count = out->count;
 	req.body = body;
 	req.body_len = len;
 	req.normalize_path = 1;
-	out->h[2] = (rm__http_header){ "X-Amz-Date", out->date };
-	out->count = 3;
+	out->h[out->count++] = (rm__http_header){ "X-Amz-Date", out->date };
 	if (s->token != NULL)
 		out->h[out->count++] = (rm__http_header){
 			"X-Amz-Security-Token", s->token };
@@ -554,7 +580,7 @@ static int ses_send(rm_transport *t, rm_message *msg, rm_result *r,
 	rc = build_body(s, msg, &body, &len, &e);
 	if (rc != RM_OK)
 		return rm__http_fail_transfer(r, &e, err);
-	if (sign(s, body, len, &h) != RM_OK) {
+	if (sign(s, "POST", s->path, body, len, &h) != RM_OK) {
 		rm__buf_free(&h.auth);
 		free(body);
 		rm__fail(&e, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
@@ -569,11 +595,98 @@ static int ses_send(rm_transport *t, rm_message *msg, rm_result *r,
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Preflight check                                                        */
+/* ---------------------------------------------------------------------- */
+
+static int is_true(const cJSON *obj, const char *name)
+{
+	return cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(obj, name));
+}
+
+/* SendingEnabled false means every send is refused (SendingPaused)
+ * until sending is enabled again: the check fails it. */
+static int describe_account(const ses_impl *s, const rm__http *h,
+                            const rm__http_response *resp,
+                            rm_check_info *info, rm_error *err)
+{
+	cJSON *root = rm__json_parse_body(resp);
+	const cJSON *quota = cJSON_GetObjectItemCaseSensitive(root,
+	                                                      "SendQuota");
+	const cJSON *max = cJSON_GetObjectItemCaseSensitive(quota,
+	                                                    "Max24HourSend");
+	char what[200];
+	int rc = RM_OK;
+
+	if (!is_true(root, "SendingEnabled"))
+		rc = rm__http_check_fail(err, "SES", resp,
+		                         RM_OUTCOME_PERM_PROVIDER, RM_EREJECTED,
+		                         "the credentials are accepted but "
+		                         "sending is not enabled for the "
+		                         "account in this region");
+	snprintf(what, sizeof(what), "credentials accepted in %s, sending "
+	         "enabled, %s, %.0f messages per 24 h", s->region,
+	         is_true(root, "ProductionAccessEnabled") ?
+	         "production access" : "sandbox",
+	         cJSON_IsNumber(max) ? max->valuedouble : 0);
+	if (rc == RM_OK)
+		rm__http_check_describe(info, h, "SES", "AWS4-HMAC-SHA256",
+		                        what);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int read_account(void *ctx, const rm__http *h,
+                        const rm__http_response *resp, rm_check_info *info,
+                        rm_error *err)
+{
+	cJSON *root;
+	const char *m;
+	char code[128], text[600];
+	rm_outcome outcome;
+	int rc;
+
+	if (resp->status == 200)
+		return describe_account(ctx, h, resp, info, err);
+	root = rm__json_parse_body(resp);
+	error_code(resp, root, code, sizeof(code));
+	m = rm__json_string(root, "message");
+	if (m == NULL)
+		m = rm__json_string(root, "Message");
+	snprintf(text, sizeof(text), "%s%s%.*s", code, code[0] ? ": " : "",
+	         m ? 400 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
+	         m ? m : resp->body.data ? resp->body.data : "");
+	outcome = ses_outcome(code, resp->status);
+	rc = rm__http_check_fail(err, "SES", resp, outcome,
+	                         ses_code(code, resp->status, outcome), text);
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int ses_check(rm_transport *t, rm_check_info *info, rm_error *err)
+{
+	ses_impl *s = t->impl;
+	ses_headers h;
+	rm__http_request req;
+	int rc;
+
+	if (sign(s, "GET", s->account_path, NULL, 0, &h) != RM_OK) {
+		rm__buf_free(&h.auth);
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_TRANSIENT, NULL,
+		                "out of memory signing the request");
+	}
+	req = (rm__http_request){ SES_ACCOUNT_PATH, h.h, h.count, NULL, 0 };
+	rc = rm__http_check(s->http, rm__http_get, &req, read_account, s,
+	                    info, err);
+	rm__buf_free(&h.auth);
+	return rc;
+}
+
 const rm__backend rm__backend_ses = {
 	"ses",
 	ses_open,
 	ses_send,
-	NULL,
+	ses_check,
 	ses_close,
 	1,
 };

@@ -7,6 +7,11 @@
  * message with Bcc recipients is refused here rather than silently not
  * delivered to them. An HTTP 200 may still report failed recipients in
  * data.failed.
+ *
+ * The preflight check is POST /v3/stats/email_cycle ("Email cycle", the
+ * account's monthly allowance and use): every SMTP2GO call is a POST,
+ * this one only reads. An API key limited to sending endpoints is
+ * refused it though it would send.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,6 +21,7 @@
 
 #define S2G_BASE "https://api.smtp2go.com"
 #define S2G_PATH "/v3/email/mime"
+#define S2G_CYCLE_PATH "/v3/stats/email_cycle"
 
 #define S2G_MAX_MESSAGE ((uint64_t)10 * 1000 * 1000 / 4 * 3)
 #define S2G_MAX_PER_FIELD 100
@@ -209,11 +215,55 @@ static int s2g_send(rm_transport *t, rm_message *msg, rm_result *r,
 	return rc;
 }
 
+/* ---------------------------------------------------------------------- */
+/* Preflight check                                                        */
+/* ---------------------------------------------------------------------- */
+
+static int read_cycle(void *ctx, const rm__http *h,
+                      const rm__http_response *resp, rm_check_info *info,
+                      rm_error *err)
+{
+	cJSON *root = rm__json_parse_body(resp);
+	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
+	char text[600];
+	int rc = RM_OK;
+
+	(void)ctx;
+	if (resp->status == 200) {
+		snprintf(text, sizeof(text), "key accepted, %.0f of %.0f "
+		         "emails left this cycle",
+		         number(data, "cycle_remaining"),
+		         number(data, "cycle_max"));
+		rm__http_check_describe(info, h, "SMTP2GO",
+		                        "X-Smtp2go-Api-Key", text);
+	} else {
+		error_text(root, resp, text, sizeof(text));
+		rc = rm__http_check_fail(err, "SMTP2GO", resp,
+		                         rm__http_status_outcome(resp->status),
+		                         rm__http_status_code(resp->status),
+		                         text);
+	}
+	cJSON_Delete(root);
+	return rc;
+}
+
+static int s2g_check(rm_transport *t, rm_check_info *info, rm_error *err)
+{
+	rm__http_keyed *b = t->impl;
+	rm__http_header headers[3];
+	rm__http_request req;
+
+	rm__http_json_headers(headers, "X-Smtp2go-Api-Key", b->key);
+	req = (rm__http_request){ S2G_CYCLE_PATH, headers, 3, "{}", 2 };
+	return rm__http_check(b->http, rm__http_post_read_only, &req,
+	                      read_cycle, NULL, info, err);
+}
+
 const rm__backend rm__backend_smtp2go = {
 	"smtp2go",
 	s2g_open,
 	s2g_send,
-	NULL,
+	s2g_check,
 	rm__http_keyed_close,
 	0,
 };

@@ -1,7 +1,8 @@
 /*
  * Helpers shared by the HTTP API backends: the key and the regional base
  * URL, the message rendered in memory, addresses and header values as
- * JSON fields take them, and attachment bytes.
+ * JSON fields take them, attachment bytes, one send's exchange and one
+ * preflight check's.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -385,4 +386,65 @@ int rm__http_exchange(rm__http *h, const rm__http_request *req,
 		rc = read_answer(r, msg, &resp, err);
 	rm__http_response_free(&resp);
 	return rc;
+}
+
+/* ---------------------------------------------------------------------- */
+/* Preflight checks                                                       */
+/* ---------------------------------------------------------------------- */
+
+/* What the connection's TLS was: libcurl's note on the handshake, or,
+ * on a kept connection whose handshake came earlier, that it was made. */
+static void describe_tls(const rm__http *h, rm_check_info *info)
+{
+	const char *base = rm__http_base(h);
+
+	if (!rm__strncaseeq(base, "https:", 6))
+		snprintf(info->tls, sizeof(info->tls), "none");
+	else if (rm__http_tls(h)[0] != '\0')
+		snprintf(info->tls, sizeof(info->tls), "%s", rm__http_tls(h));
+	else
+		snprintf(info->tls, sizeof(info->tls), "TLS, verified");
+}
+
+int rm__http_check(rm__http *h, rm__http_call_fn call,
+                   const rm__http_request *req,
+                   rm__http_check_fn read_answer, void *ctx,
+                   rm_check_info *info, rm_error *err)
+{
+	rm__http_response resp;
+	int rc;
+
+	rm__http_response_init(&resp);
+	rc = call(h, req, &resp, err);
+	if (rc == RM_OK) {
+		describe_tls(h, info);
+		rc = read_answer(ctx, h, &resp, info, err);
+	}
+	rm__http_response_free(&resp);
+	return rc;
+}
+
+int rm__http_check_fail(rm_error *err, const char *name,
+                        const rm__http_response *resp, rm_outcome outcome,
+                        int code, const char *text)
+{
+	if (outcome == RM_OUTCOME_AMBIGUOUS)
+		outcome = RM_OUTCOME_TRANSIENT;
+	if (outcome == RM_OUTCOME_PERM_RECIPIENT)
+		outcome = RM_OUTCOME_PERM_PROVIDER;
+	rm__fail(err, code, outcome, NULL, "%s: HTTP %ld: %s", name,
+	         resp->status, text);
+	if (err != NULL)
+		err->http_status = (int)resp->status;
+	return code;
+}
+
+void rm__http_check_describe(rm_check_info *info, const rm__http *h,
+                             const char *name, const char *mechanism,
+                             const char *what)
+{
+	snprintf(info->greeting, sizeof(info->greeting), "%s API at %s: %s",
+	         name, rm__http_base(h), what);
+	snprintf(info->auth_mechanism, sizeof(info->auth_mechanism), "%s",
+	         mechanism);
 }

@@ -565,7 +565,8 @@ typedef struct rm__http_header {
 	const char *value;
 } rm__http_header;
 
-/* One POST: the path under the base URL, its headers and its body. */
+/* One request: the path under the base URL, its headers and its body
+ * (NULL and 0 for a GET). */
 typedef struct rm__http_request {
 	const char *path;
 	const rm__http_header *headers;
@@ -643,7 +644,7 @@ int rm__http_open(rm__http **out, rm_transport *t, const rm__url *url,
 int rm__http_new(rm__http **out, const rm__log *log, const char *name,
                  const char *base, const char *ca_file, long long timeout_ms);
 void rm__http_close(rm__http *h);
-/* Why the last rm__http_post failed to get an answer, as libcurl says. */
+/* Why the last request failed to get an answer, as libcurl says. */
 const char *rm__http_error_text(const rm__http *h);
 const char *rm__http_base(const rm__http *h);
 
@@ -658,6 +659,19 @@ void rm__http_response_free(rm__http_response *r);
  */
 int rm__http_post(rm__http *h, const rm__http_request *req,
                   rm__http_response *resp, rm_error *err);
+/*
+ * The same for a request that only reads (RFC 9110 section 9.2.1): a GET
+ * without a body, or a POST that asks the provider to change nothing.
+ * A transfer that fails is TRANSIENT however far it got, since no mail
+ * can have gone out.
+ */
+int rm__http_get(rm__http *h, const rm__http_request *req,
+                 rm__http_response *resp, rm_error *err);
+int rm__http_post_read_only(rm__http *h, const rm__http_request *req,
+                            rm__http_response *resp, rm_error *err);
+/* The TLS version and cipher of the last handshake, as libcurl named
+ * them ("TLSv1.3 / TLS_AES_256_GCM_SHA384"), or "" when none was seen. */
+const char *rm__http_tls(const rm__http *h);
 
 /* Copies the value of the first header name (any case); 0 if absent. */
 int rm__http_response_header(const rm__http_response *r, const char *name,

@@ -10,7 +10,13 @@ type, required fields, base64 that decodes, a MIME message that Python's
 email package parses; for SES the SigV4 signature, recomputed with
 botocore) and records it as DIR/N.json (plus DIR/N.eml for a raw
 message). A request that fails a check gets an answer in the provider's
-own error format, so the client sees a failure.
+own error format, so the client sees a failure; one whose credentials
+are wrong gets the provider's 401 (SES: 403 with a signature error).
+
+Besides the send endpoint each provider answers the read-only request
+rm_transport_check makes (CHECK_ENDPOINTS): SendGrid GET /v3/scopes,
+Mailgun GET /v4/domains/DOMAIN, SES GET /v2/email/account (GetAccount),
+Postmark GET /server, SMTP2GO POST /v3/stats/email_cycle.
 
 What it answers is steered by DIR/mode, read at each request: absent or
 "ok" gives the provider's success; otherwise a JSON object
@@ -168,8 +174,9 @@ class FixedTimeSigV4:
 
         access, secret = ARGS.key.split(":", 1)
         creds = Credentials(access, secret, token)
-        headers = {"Content-Type": header(req["headers"], "Content-Type"),
-                   "Host": header(req["headers"], "Host")}
+        headers = {"Host": header(req["headers"], "Host")}
+        if "Content-Type" in req["headers"]:  # a GET carries none
+            headers["Content-Type"] = req["headers"]["Content-Type"]
         aws = AWSRequest(method=req["method"],
                          url="http://" + headers["Host"] + req["path"],
                          data=req["raw"], headers=headers)
@@ -250,6 +257,112 @@ CHECKS = {"sendgrid": check_sendgrid, "mailgun": check_mailgun,
 
 
 # ---------------------------------------------------------------------------
+# The read-only endpoints of rm_transport_check
+# ---------------------------------------------------------------------------
+
+def check_endpoint():
+    """(method, path) of the provider's read-only check request."""
+    return {"sendgrid": ("GET", "/v3/scopes"),
+            "mailgun": ("GET", f"/v4/domains/{ARGS.domain}"),
+            "ses": ("GET", "/v2/email/account"),
+            "postmark": ("GET", "/server"),
+            "smtp2go": ("POST", "/v3/stats/email_cycle")}[ARGS.provider]
+
+
+def is_check_request(req):
+    """A request on the check endpoint's path, or any GET."""
+    return req["method"] == "GET" or req["path"] == check_endpoint()[1]
+
+
+def auth_ok(req, errors, extra):
+    """Checks the credentials the way the provider reads them."""
+    h = req["headers"]
+    p = ARGS.provider
+    if p == "sendgrid":
+        return header(h, "Authorization") == f"Bearer {ARGS.key}"
+    if p == "mailgun":
+        cred = base64.b64encode(f"api:{ARGS.key}".encode()).decode()
+        return header(h, "Authorization") == f"Basic {cred}"
+    if p == "postmark":
+        return header(h, "X-Postmark-Server-Token") == ARGS.key
+    if p == "smtp2go":
+        return header(h, "X-Smtp2go-Api-Key") == ARGS.key
+    want, canonical = FixedTimeSigV4.authorization(
+        req, h.get("X-Amz-Security-Token"))
+    extra["botocore_canonical"] = canonical
+    if header(h, "Authorization") != want:
+        extra["signature_mismatch"] = {"got": header(h, "Authorization"),
+                                       "want": want}
+    return header(h, "Authorization") == want
+
+
+def check_check(req, errors, extra):
+    """The check request: method, path, no body on a GET, credentials."""
+    extra["kind"] = "check"
+    method, path = check_endpoint()
+    need(req["method"] == method, f"method {req['method']} is not "
+         f"{method}", errors)
+    need(req["path"] == path, f"path {req['path']} is not {path}", errors)
+    if method == "GET":
+        need(req["raw"] == b"", "a GET with a body", errors)
+        need("Content-Type" not in req["headers"],
+             "a GET with a Content-Type", errors)
+    if ARGS.provider == "smtp2go":
+        need(header(req["headers"], "Content-Type").startswith(
+            "application/json"), "Content-Type is not application/json",
+            errors)
+        need(isinstance(json.loads(req["body"]), dict),
+             "the body is not a JSON object", errors)
+    if ARGS.provider in ("sendgrid", "postmark", "mailgun"):
+        need(header(req["headers"], "Accept") == "application/json",
+             "Accept is not application/json", errors)
+    if not errors and not auth_ok(req, errors, extra):
+        extra["auth_failed"] = True
+
+
+def check_success():
+    """The provider's answer to a good check request."""
+    p = ARGS.provider
+    if p == "sendgrid":
+        return 200, {}, {"scopes": ["mail.send", "user.profile.read"]}
+    if p == "mailgun":
+        return 200, {}, {"domain": {"name": ARGS.domain, "state": "active",
+                                    "type": "custom"},
+                         "receiving_dns_records": [],
+                         "sending_dns_records": []}
+    if p == "ses":
+        return 200, {}, {"SendingEnabled": True,
+                         "ProductionAccessEnabled": False,
+                         "EnforcementStatus": "HEALTHY",
+                         "SendQuota": {"Max24HourSend": 200.0,
+                                       "MaxSendRate": 1.0,
+                                       "SentLast24Hours": 0.0}}
+    if p == "postmark":
+        return 200, {}, {"ID": 1, "Name": "Fake Server", "Color": "red"}
+    return 200, {}, {"request_id": "req-cycle",
+                     "data": {"cycle_start": "2024-01-01T00:00:00Z",
+                              "cycle_end": "2024-02-01T00:00:00Z",
+                              "cycle_max": 1000, "cycle_used": 10,
+                              "cycle_remaining": 990}}
+
+
+def auth_failure():
+    """The provider's answer to wrong credentials."""
+    p = ARGS.provider
+    if p == "sendgrid":
+        return 401, {}, {"errors": [{"field": None,
+                                     "message": "authorization required"}]}
+    if p == "mailgun":
+        return 401, {}, {"message": "Invalid private key"}
+    if p == "postmark":
+        return 401, {}, {"ErrorCode": 10, "Message": "Request does not "
+                         "contain a valid Server token."}
+    return 401, {}, {"data": {"error": "Invalid API key",
+                              "error_code": "E_ApiResponseCodes."
+                              "API_KEY_INVALID"}}
+
+
+# ---------------------------------------------------------------------------
 # Answers
 # ---------------------------------------------------------------------------
 
@@ -321,6 +434,9 @@ class Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
+    def do_GET(self):
+        self.do_POST()
+
     def do_POST(self):
         length = int(self.headers.get("Content-Length", "0"))
         raw = self.rfile.read(length)
@@ -331,16 +447,20 @@ class Handler(BaseHTTPRequestHandler):
                "headers": dict(self.headers.items()), "raw": raw,
                "body": raw.decode("utf-8", "replace")}
         errors, extra = [], {}
+        checking = is_check_request(req)
         try:
-            CHECKS[ARGS.provider](req, errors, extra)
+            (check_check if checking else CHECKS[ARGS.provider])(
+                req, errors, extra)
         except Exception as exc:  # a malformed request is a failed check
             errors.append(f"unreadable request: {exc!r}")
         self.record(n, req, errors, extra)
         mode = read_mode()
         if errors or "signature_mismatch" in extra:
             self.answer(*check_failure(errors, extra))
+        elif extra.get("auth_failed"):
+            self.answer(*auth_failure())
         elif mode is None:
-            self.answer(*success(n))
+            self.answer(*(check_success() if checking else success(n)))
         elif mode.get("action") == "stall":
             time.sleep(mode.get("seconds", 5))
             self.close_connection = True

@@ -6,6 +6,10 @@
  * retry hints, 500 and 503, a stalled answer and a dropped connection
  * are asserted on the result (outcome, HTTP status, provider text, retry
  * hint); then the limits each provider has are checked before sending.
+ * The preflight check (rm_transport_check) goes to each provider's
+ * read-only endpoint, which the fake checks as strictly: its success,
+ * wrong credentials, 403, 429, 500, 503, a dropped connection and a
+ * closed port are asserted on the error (code, outcome, HTTP status).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -490,6 +494,189 @@ static const cJSON *path(const cJSON *j, const char *a, const char *b)
 static const char *str(const cJSON *j)
 {
 	return cJSON_IsString(j) ? j->valuestring : "";
+}
+
+/* ---------------------------------------------------------------------- */
+/* Preflight checks                                                       */
+/* ---------------------------------------------------------------------- */
+
+/* What one check should turn into. */
+typedef struct check_want {
+	const char *name;
+	const char *mode;       /* DIR/mode, as for sends */
+	int rc;
+	rm_outcome outcome;
+	int http_status;
+	const char *text;       /* in the greeting (success) or message */
+} check_want;
+
+/* The URL's user part with credentials the fake does not accept. */
+static const char *bad_user(const fake *f)
+{
+	if (strcmp(f->provider, "ses") == 0)
+		return "AKIDEXAMPLE:not-the-secret";
+	return "not-the-key";
+}
+
+static rm_transport *open_check(const fake *f, const char *user)
+{
+	char url[1024];
+
+	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d"
+	         "&timeout=2", f->provider, user, f->host, f->port);
+	return open_url(url);
+}
+
+static void run_check(const fake *f, rm_transport *t, const check_want *w)
+{
+	rm_check_info info;
+	rm_error err;
+	int rc;
+
+	fake_mode(f, w->mode);
+	rc = rm_transport_check(t, &info, &err);
+	if (rc != w->rc || (rc == RM_OK &&
+	    strstr(info.greeting, w->text) == NULL) || (rc != RM_OK &&
+	    (err.outcome != w->outcome || err.http_status != w->http_status ||
+	     strstr(err.message, w->text) == NULL)))
+		fail_msg("%s check %s: got rc %d, outcome %s, HTTP %d, '%s'; "
+		         "wanted rc %d, outcome %s, HTTP %d, text with '%s'",
+		         f->provider, w->name, rc, rm_outcome_name(
+		         rc ? err.outcome : RM_OUTCOME_NONE), rc ?
+		         err.http_status : 0, rc ? err.message : info.greeting,
+		         w->rc, rm_outcome_name(w->outcome), w->http_status,
+		         w->text);
+	if (rc == RM_OK) {
+		assert_string_equal(info.tls, "none");
+		assert_string_equal(info.extensions, "");
+		assert_true(info.auth_mechanism[0] != '\0');
+		assert_int_equal(info.max_size, 0);
+	}
+}
+
+/* The fake's latest record is a check it found nothing wrong with. */
+static void assert_clean_check(const fake *f)
+{
+	cJSON *rec = fake_last(f);
+	const cJSON *errors = cJSON_GetObjectItemCaseSensitive(rec, "errors");
+
+	assert_string_equal(str(cJSON_GetObjectItemCaseSensitive(rec, "kind")),
+	                    "check");
+	if (cJSON_GetArraySize(errors) != 0)
+		fail_msg("%s: the fake found: %s", f->provider,
+		         str(cJSON_GetArrayItem(errors, 0)));
+	assert_null(cJSON_GetObjectItemCaseSensitive(rec,
+	                                             "signature_mismatch"));
+	cJSON_Delete(rec);
+}
+
+/* The answers every provider's check can get, as for a send but never
+ * ambiguous: a read-only request cannot have sent mail. */
+static void http__check(void **state)
+{
+	const fake *f = *state;
+	const check_want cases[] = {
+		{ "success", NULL, RM_OK, RM_OUTCOME_NONE, 0, "accepted" },
+		{ "403", "{\"status\":403,\"body\":{}}", RM_EAUTH,
+		  RM_OUTCOME_PERM_PROVIDER, 403, "HTTP 403" },
+		{ "429", "{\"status\":429,\"body\":{}}", RM_ETEMPFAIL,
+		  RM_OUTCOME_TRANSIENT, 429, "HTTP 429" },
+		{ "500", "{\"status\":500}", RM_EHTTP, RM_OUTCOME_TRANSIENT,
+		  500, "HTTP 500" },
+		{ "503", "{\"status\":503}", RM_ETEMPFAIL,
+		  RM_OUTCOME_TRANSIENT, 503, "HTTP 503" },
+		{ "dropped connection", "{\"action\":\"drop\"}", RM_ECLOSED,
+		  RM_OUTCOME_TRANSIENT, 0, "cannot" },
+		{ "success after failures", NULL, RM_OK, RM_OUTCOME_NONE, 0,
+		  "accepted" },
+	};
+	const check_want wrong_key = { "wrong key", NULL, RM_EAUTH,
+		RM_OUTCOME_PERM_PROVIDER, strcmp(f->provider, "ses") ? 401
+		: 403, "HTTP 40" };
+	const check_want closed = { "closed port", NULL, RM_ECONNECT,
+		RM_OUTCOME_TRANSIENT, 0, "cannot" };
+	rm_transport *t = open_check(f, f->url_user);
+	size_t i;
+
+	for (i = 0; i < RM__ARRAY_LEN(cases); i++)
+		run_check(f, t, &cases[i]);
+	assert_clean_check(f);
+	rm_transport_close(t);
+	t = open_check(f, bad_user(f));
+	run_check(f, t, &wrong_key);
+	rm_transport_close(t);
+	t = open_closed(f);
+	run_check(f, t, &closed);
+	rm_transport_close(t);
+	fake_mode(f, NULL);
+}
+
+/* A check with the transcript logged: the key shows nowhere in it. */
+static void http__check_log_never_shows_the_key(void **state)
+{
+	const fake *f = *state;
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	log_seen seen = { f->key, 0, 0, 0 };
+	rm_transport *t = NULL;
+	char url[1024];
+
+	if (strcmp(f->provider, "ses") == 0)
+		seen.secret = "wJalrXUtnFEMI";
+	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d",
+	         f->provider, f->url_user, f->host, f->port);
+	o.log = on_log;
+	o.log_user = &seen;
+	o.log_level = RM_LOG_DEBUG;
+	assert_int_equal(rm_transport_open(&t, url, &o, NULL), RM_OK);
+	fake_mode(f, NULL);
+	assert_int_equal(rm_transport_check(t, NULL, NULL), RM_OK);
+	assert_true(seen.lines > 3);
+	assert_int_equal(seen.leaked, 0);
+	if (strcmp(f->provider, "ses") != 0)
+		assert_true(seen.redacted > 0);
+	rm_transport_close(t);
+}
+
+/* What a provider's good answer can still say against sending. */
+static void check_refusal(const fake *f, const char *mode, int rc,
+                          const char *text)
+{
+	const check_want w = { "refusal", mode, rc, RM_OUTCOME_PERM_PROVIDER,
+	                       200, text };
+	rm_transport *t = open_check(f, f->url_user);
+
+	run_check(f, t, &w);
+	rm_transport_close(t);
+	fake_mode(f, NULL);
+}
+
+static void sendgrid__check_needs_mail_send(void **state)
+{
+	check_refusal(*state, "{\"status\":200,\"body\":{\"scopes\":"
+	              "[\"user.profile.read\"]}}", RM_EAUTH, "lack mail.send");
+}
+
+static void mailgun__check_disabled_domain(void **state)
+{
+	const check_want gone = { "404", "{\"status\":404,\"body\":"
+		"{\"message\":\"Domain not found\"}}", RM_ETEMPFAIL,
+		RM_OUTCOME_TRANSIENT, 404, "Domain not found" };
+	rm_transport *t;
+
+	check_refusal(*state, "{\"status\":200,\"body\":{\"domain\":"
+	              "{\"name\":\"mg.example.com\",\"state\":"
+	              "\"disabled\"}}}", RM_EREJECTED, "disabled");
+	t = open_check(*state, ((const fake *)*state)->url_user);
+	run_check(*state, t, &gone);
+	rm_transport_close(t);
+	fake_mode(*state, NULL);
+}
+
+static void ses__check_sending_disabled(void **state)
+{
+	check_refusal(*state, "{\"status\":200,\"body\":{"
+	              "\"SendingEnabled\":false}}", RM_EREJECTED,
+	              "sending is not enabled");
 }
 
 /* ---------------------------------------------------------------------- */
@@ -1020,6 +1207,9 @@ static fake smtp2go_fake = { "smtp2go", "api-123", "api-123", "default",
 int main(void)
 {
 	const struct CMUnitTest sendgrid[] = {
+		T(http__check, sendgrid_fake),
+		T(http__check_log_never_shows_the_key, sendgrid_fake),
+		T(sendgrid__check_needs_mail_send, sendgrid_fake),
 		T(sendgrid__sends_the_message, sendgrid_fake),
 		T(http__log_never_shows_the_key, sendgrid_fake),
 		T(sendgrid__errors, sendgrid_fake),
@@ -1028,12 +1218,18 @@ int main(void)
 		T(sendgrid__raw_message_refused, sendgrid_fake),
 	};
 	const struct CMUnitTest mailgun[] = {
+		T(http__check, mailgun_fake),
+		T(http__check_log_never_shows_the_key, mailgun_fake),
+		T(mailgun__check_disabled_domain, mailgun_fake),
 		T(mailgun__sends_the_message, mailgun_fake),
 		T(http__log_never_shows_the_key, mailgun_fake),
 		T(mailgun__errors, mailgun_fake),
 		T(mailgun__limits, mailgun_fake),
 	};
 	const struct CMUnitTest ses[] = {
+		T(http__check, ses_fake),
+		T(http__check_log_never_shows_the_key, ses_fake),
+		T(ses__check_sending_disabled, ses_fake),
 		T(ses__sends_the_message, ses_fake),
 		T(ses__destination_follows_the_rcpt_mask, ses_fake),
 		T(http__log_never_shows_the_key, ses_fake),
@@ -1042,6 +1238,8 @@ int main(void)
 		T(ses__limits, ses_fake),
 	};
 	const struct CMUnitTest postmark[] = {
+		T(http__check, postmark_fake),
+		T(http__check_log_never_shows_the_key, postmark_fake),
 		T(postmark__sends_the_message, postmark_fake),
 		T(http__log_never_shows_the_key, postmark_fake),
 		T(postmark__errors, postmark_fake),
@@ -1050,6 +1248,8 @@ int main(void)
 		T(postmark__limits, postmark_fake),
 	};
 	const struct CMUnitTest smtp2go[] = {
+		T(http__check, smtp2go_fake),
+		T(http__check_log_never_shows_the_key, smtp2go_fake),
 		T(smtp2go__sends_the_message, smtp2go_fake),
 		T(http__log_never_shows_the_key, smtp2go_fake),
 		T(smtp2go__errors, smtp2go_fake),
