@@ -5,6 +5,8 @@
 # (through both MIME parsers for the raw-MIME providers, from the JSON
 # fields for SendGrid and Postmark), the envelope must hold the Bcc
 # recipient, and failures must end in the documented exit statuses.
+# relaymail-send --check makes each provider's read-only request, which
+# the fake checks as strictly, and exits 0, 69 or 75 as a send would.
 source "$(dirname "$0")/lib/common.sh"
 source "$itlib/fixture.sh"
 
@@ -14,9 +16,10 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 send="$bin/relaymail-send"
 fakes="$top/tests/fakes"
 
-# start_fake PROVIDER KEY: starts the fake in $work/PROVIDER; sets port.
+# start_fake PROVIDER KEY [DIR]: starts the fake in $work/DIR (default
+# PROVIDER); sets port.
 start_fake() {
-	local dir="$work/$1"
+	local dir="$work/${3:-$1}"
 	mkdir -p "$dir"
 	"$py" "$fakes/fake_provider.py" --provider "$1" --dir "$dir" \
 		--key "$2" --domain mg.example.com --region eu-west-1 \
@@ -135,5 +138,50 @@ check_grep "postmark: the outcome is ambiguous" 'outcome: ambiguous' \
 check_status "plain http to a remote host is a usage error (64)" 64 \
 	"$send" --url "sendgrid://K@default?endpoint=http://example.com" \
 	--from a@example.com --to b@example.org --text hi
+
+# --check: each provider's read-only request, and how it ends.
+check_case() {
+	local provider=$1 key=$2 user=$3 host=$4 greeting=$5 auth=$6
+	local dir="check-$provider"
+	start_fake "$provider" "$key" "$dir" ||
+		{ not_ok "$provider --check: fake"; return; }
+	local url="$provider://$user@$host?endpoint=http://127.0.0.1:$port"
+	check_status "$provider --check exits 0" 0 "$send" --check \
+		--url "$url"
+	check_grep "$provider --check: the greeting" "$greeting" \
+		"$last_output"
+	check_grep "$provider --check: the mechanism" "auth: *$auth\$" \
+		"$last_output"
+	check_grep "$provider --check: the fake found nothing wrong" \
+		'^\[\]$' "$(record_field "$dir" 1 errors)"
+	check_grep "$provider --check: nothing was sent" '"check"' \
+		"$(record_field "$dir" 1 kind)"
+	echo '{"status":429,"body":{}}' >"$work/$dir/mode"
+	check_status "$provider --check: 429 exits 75" 75 "$send" --check \
+		--url "$url"
+	echo '{"status":500}' >"$work/$dir/mode"
+	check_status "$provider --check: 500 exits 75" 75 "$send" --check \
+		--url "$url"
+	echo ok >"$work/$dir/mode"
+	check_status "$provider --check: a wrong key exits 69" 69 "$send" \
+		--check --url "${url/$user@/$7@}"
+	check_grep "$provider --check: says authentication failed" \
+		'authentication failed' "$last_output"
+}
+
+check_case sendgrid SG.key SG.key default 'scopes include mail.send' \
+	Bearer SG.wrong
+check_case mailgun key-123 key-123 mg.example.com \
+	'domain mg.example.com is active' Basic key-wrong
+check_case ses "$ses_key" \
+	'AKIDEXAMPLE:wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYEXAMPLEKEY' eu-west-1 \
+	'credentials accepted in eu-west-1' AWS4-HMAC-SHA256 \
+	'AKIDEXAMPLE:wrong'
+check_case postmark pm-token pm-token default 'server Fake Server' \
+	X-Postmark-Server-Token pm-wrong
+check_case smtp2go api-123 api-123 default '990 of 1000 emails left' \
+	X-Smtp2go-Api-Key api-wrong
+check_status "--check with nothing listening exits 75" 75 "$send" \
+	--check --url "postmark://pm-token@default?endpoint=http://127.0.0.1:9"
 
 it_finish

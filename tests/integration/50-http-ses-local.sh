@@ -3,8 +3,9 @@
 # emulator: the standard test message goes through relaymail-send's
 # ses:// backend, and the fields the emulator stored (message id, from,
 # to, cc, subject, text, HTML, attachments) must match what was built.
-# The emulator checks no signature; the strict fake (50-http-fakes)
-# checks that with botocore.
+# relaymail-send --check reads the account the emulator is given
+# (GetAccount, GET /v2/email/account). The emulator checks no signature;
+# the strict fake (50-http-fakes) checks that with botocore.
 source "$(dirname "$0")/lib/common.sh"
 source "$itlib/fixture.sh"
 
@@ -21,6 +22,14 @@ fi
 
 port=$("$py" -c 'import socket
 s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+# The account GetAccount answers with (the emulator has none by itself).
+export AWS_SES_ACCOUNT='{"DedicatedIpAutoWarmupEnabled":false,
+"Details":{"AdditionalContactEmailAddresses":[],"ContactLanguage":"EN",
+"MailType":"TRANSACTIONAL","ReviewDetails":{"CaseId":"1","Status":"GRANTED"},
+"UseCaseDescription":"tests","WebsiteURL":"https://example.com"},
+"EnforcementStatus":"HEALTHY","ProductionAccessEnabled":true,
+"SendingEnabled":true,"SendQuota":{"Max24HourSend":50000,"MaxSendRate":14,
+"SentLast24Hours":0},"SuppressionAttributes":{"SuppressedReasons":[]}}'
 node "$emulator" --port "$port" >"$work/emulator.log" 2>&1 &
 at_exit stop_pid "$!"
 if ! wait_for_port "$port"; then
@@ -32,6 +41,10 @@ ok "aws-ses-v2-local starts"
 
 fixture_make "$work/fx"
 url="ses://AKIDEXAMPLE:secret@us-east-1?endpoint=http://127.0.0.1:$port"
+check_status "ses --check: GetAccount answers" 0 "$send" --check \
+	--url "$url"
+check_grep "ses --check: the account as the emulator holds it" \
+	'production access, 50000 messages per 24 h' "$last_output"
 check_status "ses: relaymail-send exits 0" 0 "$send" --url "$url" \
 	"${fixture_args[@]}"
 queue_id=$(printf '%s\n' "$last_output" |

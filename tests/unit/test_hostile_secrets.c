@@ -2,7 +2,8 @@
  * Secrets never leave in text: a send with each SMTP AUTH mechanism
  * (PLAIN, LOGIN, CRAM-MD5, XOAUTH2), accepted and refused, and with each
  * HTTP backend against its loopback fake (tests/fakes/fake_provider.py),
- * with the right key and a wrong one, all at debug log level. No
+ * with the right key and a wrong one, sending and checking
+ * (rm_transport_check), all at debug log level. No
  * password, token, API key or base64 form of them may appear in a log
  * line, an error message, the result text or the attempts.
  */
@@ -451,6 +452,48 @@ static void http_send(const provider *p, const fake_run *f,
 	rm__buf_free(&log);
 }
 
+/* One check with key: the log, the error and the greeting. */
+static void http_check(const provider *p, const fake_run *f,
+                       const char *url_key, int ok)
+{
+	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
+	rm_transport *t = NULL;
+	rm_check_info info;
+	const char *texts[3];
+	rm_error err;
+	rm__buf log;
+	char url[600];
+	int rc;
+
+	rm__buf_init(&log, 1 << 22);
+	o.log = capture;
+	o.log_user = &log;
+	o.log_level = RM_LOG_DEBUG;
+	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d"
+	         "&timeout=5", p->name, url_key, p->host, f->port);
+	if (rm_transport_open(&t, url, &o, &err) != RM_OK)
+		fail_msg("%s: %s", p->name, err.message);
+	rc = rm_transport_check(t, &info, &err);
+	if ((rc == RM_OK) != ok)
+		fail_msg("%s check: status %d: %s", p->name, rc, err.message);
+	rm_transport_close(t);
+	texts[0] = log.data;
+	texts[1] = rc != RM_OK ? err.message : "";
+	texts[2] = info.greeting;
+	check_texts(texts, 3, p->secrets, RM__ARRAY_LEN(p->secrets));
+	rm__buf_free(&log);
+}
+
+/* A send or a check, as the second argument says. */
+static void http_try(const provider *p, const fake_run *f,
+                     const char *url_key, int ok, int check)
+{
+	if (check)
+		http_check(p, f, url_key, ok);
+	else
+		http_send(p, f, url_key, ok);
+}
+
 static void secrets__http_backends(void **state)
 {
 	size_t i;
@@ -461,18 +504,23 @@ static void secrets__http_backends(void **state)
 		char wrong[128];
 		fake_run f;
 
+		int check;
+
 		fake_start(&f, p);
-		http_send(p, &f, p->url_key, 1);
-		/* A provider that repeats the key in its error. SigV4
-		 * never sends the SES secret, so no server can echo it. */
-		if (strcmp(p->name, "ses") != 0) {
-			fake_echo(&f, p);
-			http_send(p, &f, p->url_key, 0);
-			fake_echo(&f, NULL);
+		for (check = 0; check <= 1; check++) {
+			http_try(p, &f, p->url_key, 1, check);
+			/* A provider that repeats the key in its error.
+			 * SigV4 never sends the SES secret, so no server
+			 * can echo it. */
+			if (strcmp(p->name, "ses") != 0) {
+				fake_echo(&f, p);
+				http_try(p, &f, p->url_key, 0, check);
+				fake_echo(&f, NULL);
+			}
+			/* The wrong key, as a URL user part. */
+			snprintf(wrong, sizeof(wrong), "%s", wrong_key(p));
+			http_try(p, &f, wrong, 0, check);
 		}
-		/* The wrong key, percent-encoded as a URL user part. */
-		snprintf(wrong, sizeof(wrong), "%s", wrong_key(p));
-		http_send(p, &f, wrong, 0);
 		fake_stop(&f);
 	}
 }
