@@ -521,6 +521,8 @@ typedef struct rm_check_info {
 /*
  * Connects, negotiates TLS and authenticates as a send would, without
  * sending mail, and describes the server in *info (which may be NULL).
+ * An HTTP provider gets one read-only, authenticated request instead of
+ * a greeting; docs/api/rm_transport_check.md names each.
  */
 RM_EXTERN int rm_transport_check(rm_transport *transport,
                                  rm_check_info *info, rm_error *err);

@@ -2,7 +2,8 @@
 # HTTPS to a provider: the certificate is verified (against the CA file
 # given by ca_file= or --ca-file, else the system's), so a server whose
 # certificate no trusted CA signed is refused before any request goes
-# out, permanently for that provider.
+# out, permanently for that provider. --check over HTTPS names the TLS
+# version the handshake chose, and refuses an unknown CA the same way.
 source "$(dirname "$0")/lib/common.sh"
 source "$itlib/certs.sh"
 
@@ -43,6 +44,12 @@ check_grep "https: the error says why" 'certificate|SSL|issuer' \
 	"$last_output"
 check_grep "https: nothing reached the provider" '^2$' \
 	"$(find "$work/good" -name '[0-9]*.json' | wc -l)"
+check_status "https --check: trusted through ca_file= exits 0" 0 \
+	"$send" --check --url "$good&ca_file=$certs/ca.pem"
+check_grep "https --check: names the TLS version" '^tls: +TLSv1\.[23]' \
+	"$last_output"
+check_status "https --check: an unknown CA is refused (69)" 69 \
+	"$send" --check --url "$good"
 
 start_tls_fake rogue "$certs/other.pem" "$certs/other.key" ||
 	not_ok "the rogue HTTPS fake starts"
