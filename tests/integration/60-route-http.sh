@@ -72,6 +72,15 @@ for id in m1 m2 m3 m4; do
 done
 check_grep "four messages, four requests" '^4$' "$total"
 
+# A check goes down the route like a send: past the relay that is down
+# to the first provider whose read-only request succeeds.
+check_status "check: failover past the relay that is down exits 0" 0 \
+	"$send" --check --url "failover($smtp $mg)"
+check_grep "check: Mailgun describes itself" '^greeting: *Mailgun API at' \
+	"$last_output"
+check_status "check: with every member down it exits 75" 75 \
+	"$send" --check --url "failover($smtp smtp://127.0.0.1:1)"
+
 echo '{"status": 429, "headers": {"Retry-After": "30"}}' \
 	>"$work/sendgrid/mode"
 for id in t1 t2; do
