@@ -260,21 +260,39 @@ int rm_message_attach_data(rm_message *msg, const void *data, size_t len,
 	return push_part(msg, &p, rc, err);
 }
 
+/*
+ * Opens path for reading when it is a regular file. O_NONBLOCK keeps the
+ * open of a FIFO from waiting for a writer forever; it changes nothing
+ * for a regular file, whose reads never block.
+ */
+int rm__open_regular(const char *path, const char *field, struct stat *st,
+                     rm_error *err)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
+
+	if (fd < 0) {
+		rm__fail(err, RM_EIO, RM_OUTCOME_NONE, field,
+		         "%s: cannot open '%s': %s", field, path,
+		         strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
+		close(fd);
+		rm__fail(err, RM_EIO, RM_OUTCOME_NONE, field,
+		         "%s: '%s' is not a regular file", field, path);
+		return -1;
+	}
+	return fd;
+}
+
 /* Checks that path names a regular file this process can read. */
 int rm__check_readable(const char *path, const char *field, rm_error *err)
 {
 	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	int fd = rm__open_regular(path, field, &st, err);
 
 	if (fd < 0)
-		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, field,
-		                "%s: cannot open '%s': %s", field, path,
-		                strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		close(fd);
-		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, field,
-		                "%s: '%s' is not a regular file", field, path);
-	}
+		return RM_EIO;
 	close(fd);
 	return RM_OK;
 }

@@ -6,6 +6,7 @@
 #ifndef RM_MESSAGE_INT_H
 #define RM_MESSAGE_INT_H
 
+#include <sys/stat.h>
 #include <time.h>
 
 #include "internal.h"
@@ -123,6 +124,11 @@ int rm__message_ensure_id(rm_message *msg, rm_error *err);
 
 /* Checks that path is a regular file this process can open. */
 int rm__check_readable(const char *path, const char *field, rm_error *err);
+
+/* Opens path for reading if it is a regular file and fills st; -1 with
+ * err filled otherwise. Never waits, even on a FIFO. */
+int rm__open_regular(const char *path, const char *field, struct stat *st,
+                     rm_error *err);
 
 /* Checks that the message has a From, a recipient and some content. */
 int rm__message_check_complete(const rm_message *msg, rm_error *err);

@@ -160,28 +160,60 @@ static ssize_t read_full(int fd, unsigned char *buf, size_t want)
 	return (ssize_t)got;
 }
 
+static int file_changed(writer *w, const char *path, const char *field)
+{
+	return rm__fail(w->err, RM_EIO, RM_OUTCOME_NONE, field,
+	                "%s: '%s' changed size while it was being sent",
+	                field, path);
+}
+
+/*
+ * Copies exactly the size the file had when it was opened. A file that
+ * shrinks or grows meanwhile is an error, not a shorter or longer
+ * attachment: the transport then abandons the message (SMTP closes the
+ * connection before the final dot) instead of delivering something
+ * other than what was attached. The bound also ends the read of a file
+ * that keeps growing.
+ */
+static int w_file_bytes(writer *w, int fd, off_t size, const char *path,
+                        const char *field)
+{
+	struct stat st;
+	off_t left = size;
+	int rc;
+
+	while (left > 0) {
+		size_t want = left < FILE_CHUNK ? (size_t)left : FILE_CHUNK;
+		ssize_t n = read_full(fd, w->chunk, want);
+
+		if (n < 0)
+			return rm__fail(w->err, RM_EIO, RM_OUTCOME_NONE, field,
+			                "%s: reading '%s' failed: %s", field,
+			                path, strerror(errno));
+		if ((size_t)n < want)
+			return file_changed(w, path, field);
+		rc = w_base64(w, w->chunk, want);
+		if (rc != RM_OK)
+			return rc;
+		left -= (off_t)want;
+	}
+	if (fstat(fd, &st) != 0 || st.st_size != size)
+		return file_changed(w, path, field);
+	return RM_OK;
+}
+
 static int w_file(writer *w, const char *path, const char *field)
 {
-	ssize_t n;
-	int fd, rc = RM_OK;
+	struct stat st;
+	int fd, rc;
 
 	if (w->chunk == NULL && (w->chunk = malloc(FILE_CHUNK)) == NULL)
 		return rm__fail(w->err, RM_ENOMEM, RM_OUTCOME_NONE, field,
 		                "out of memory reading '%s'", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
+	fd = rm__open_regular(path, field, &st, w->err);
 	if (fd < 0)
-		return rm__fail(w->err, RM_EIO, RM_OUTCOME_NONE, field,
-		                "%s: cannot open '%s': %s", field, path,
-		                strerror(errno));
-	do {
-		n = read_full(fd, w->chunk, FILE_CHUNK);
-		if (n < 0)
-			rc = rm__fail(w->err, RM_EIO, RM_OUTCOME_NONE, field,
-			              "%s: reading '%s' failed: %s", field,
-			              path, strerror(errno));
-		else if (n > 0)
-			rc = w_base64(w, w->chunk, (size_t)n);
-	} while (rc == RM_OK && n == FILE_CHUNK);
+		return RM_EIO;
+	rc = w_file_bytes(w, fd, st.st_size, path, field);
 	close(fd);
 	return rc;
 }

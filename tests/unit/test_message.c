@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -802,6 +803,76 @@ static void message__file_attachment_streamed(void **state)
 	rm_message_free(msg);
 }
 
+/* A write callback that resizes the attached file once the message is
+ * well under way, as a program still writing the file would. */
+typedef struct resizer {
+	const char *path;
+	off_t new_size;
+	size_t seen;
+	int done;
+} resizer;
+
+static int resize_midway(const void *data, size_t len, void *user)
+{
+	resizer *r = user;
+
+	(void)data;
+	r->seen += len;
+	if (!r->done && r->seen > 300 * 1024) {
+		assert_int_equal(truncate(r->path, r->new_size), 0);
+		r->done = 1;
+	}
+	return 0;
+}
+
+/* A file that shrinks or grows while it is read is an error, not a
+ * shorter or longer attachment sent as if whole. */
+static void message__file_resized_while_sent(void **state)
+{
+	static const off_t sizes[] = { 1000, 3 * 1024 * 1024 };
+	char path[] = "/tmp/rm-test-resize-XXXXXX";
+	rm_message *msg = basic_message();
+	size_t i;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	close(fd);
+	OK(rm_message_attach_file(msg, path, NULL, &err));
+	for (i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		resizer r = { path, sizes[i], 0, 0 };
+
+		make_file(path, 1024 * 1024);
+		assert_int_equal(rm_message_write(msg, resize_midway, &r,
+		                                  &err), RM_EIO);
+		assert_true(r.done);
+		assert_string_equal(err.field, "attachment[0]");
+		assert_non_null(strstr(err.message, "changed size"));
+	}
+	unlink(path);
+	rm_message_free(msg);
+}
+
+/* A FIFO is refused at once: opening it must not wait for a writer. */
+static void message__fifo_refused_without_waiting(void **state)
+{
+	char dir[] = "/tmp/rm-test-fifo-XXXXXX", path[64];
+	rm_message *msg = basic_message();
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/pipe", dir);
+	assert_int_equal(mkfifo(path, 0600), 0);
+	alarm(10);
+	assert_int_equal(rm_message_attach_file(msg, path, NULL, &err),
+	                 RM_EIO);
+	alarm(0);
+	assert_non_null(strstr(err.message, "not a regular file"));
+	unlink(path);
+	rmdir(dir);
+	rm_message_free(msg);
+}
+
 /* Text attachments say their charset: given, or utf-8 found in memory. */
 static void message__text_attachment_charset(void **state)
 {
@@ -1004,6 +1075,8 @@ int main(void)
 		cmocka_unit_test(message__message_id_forms),
 		cmocka_unit_test(message__date_case16),
 		cmocka_unit_test(message__file_attachment_streamed),
+		cmocka_unit_test(message__file_resized_while_sent),
+		cmocka_unit_test(message__fifo_refused_without_waiting),
 		cmocka_unit_test(message__text_attachment_charset),
 		cmocka_unit_test(message__callback_can_stop),
 		cmocka_unit_test(message__envelope_order_and_dedup),
