@@ -804,10 +804,28 @@ static int refused_status(const rm_error *err, const rm_result *r)
 	return EX_UNAVAILABLE;
 }
 
+/* 1 if some recipient was refused only for now. */
+static int any_deferred(const rm_result *r)
+{
+	rm_recipient_status st;
+	size_t i, n = rm_result_recipient_count(r);
+
+	for (i = 0; i < n; i++) {
+		if (rm_result_recipient(r, i, &st) == RM_OK &&
+		    !st.accepted && is_transient(st.outcome))
+			return 1;
+	}
+	return 0;
+}
+
 static void judge(int rc, const rm_error *err, const rm_result *r,
                   attempt *a)
 {
-	if (rc == RM_OK) {
+	/* When no recipient took the message but some were only deferred,
+	 * the send as a whole counts as refused for good; those recipients
+	 * are retried all the same, as after a partial success. */
+	if (rc == RM_OK || (err->outcome == RM_OUTCOME_PERM_RECIPIENT &&
+	                    any_deferred(r))) {
 		collect_later(r, a);
 		a->v = a->later_count > 0 ? RETRY : SENT;
 		if (rm_result_rejected_count(r) > a->later_count)

@@ -259,6 +259,27 @@ check "partial: the sink got it for later@ only" \
 	pyq "$work/sink/$n.eml" "$work/sink/$n.json" \
 	'e["rcpt_to"] == ["later@example.com"]'
 
+# Deferred and refused with none taken: the deferred one is still kept.
+rm -f "$RELAYMAIL_SPOOL"/*.msg
+"$py" "$work/picky.py" "$work/picky2.port" &
+picky=$!
+at_exit stop_pid "$picky"
+wait_for_file "$work/picky2.port"
+RELAYMAIL_URL="smtp://127.0.0.1:$(cat "$work/picky2.port")" check_status \
+	"none taken: a refused recipient exits 67" 67 "$sm" \
+	later@example.com nobody@example.com <<<$'From: a@example.com\n\nhi'
+spooled=("$RELAYMAIL_SPOOL"/*.msg)
+check "none taken: the deferred recipient is spooled" \
+	grep -qx 'rcpt later@example.com' "${spooled[0]}"
+check_grep "none taken: and not the refused one" '^1$' \
+	"$(grep -c '^rcpt ' "${spooled[0]}")"
+RELAYMAIL_URL=$url check_status "none taken: -q sends it to the sink" 0 \
+	"$sm" -q
+n=$((n + 1))
+check "none taken: the sink got it for later@ only" \
+	pyq "$work/sink/$n.eml" "$work/sink/$n.json" \
+	'e["rcpt_to"] == ["later@example.com"]'
+
 # Refused for good: a message over the sink's size limit is not spooled.
 stop_pid "$sink_pid"
 start_sink "$work/small" --max-size 2000
