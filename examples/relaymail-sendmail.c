@@ -1136,6 +1136,46 @@ static int send_stdin(const options *o, const config *c)
 /* Queue runs                                                             */
 /* ---------------------------------------------------------------------- */
 
+/*
+ * Opens a spooled file: 0 and *out set; -1 when it is gone (another run
+ * sent it); 1, said, when it cannot be used. Only a regular file is
+ * read, never through a symbolic link (the spool is this user's alone),
+ * and a FIFO put there is not waited on.
+ */
+static int open_spooled(const char *path, FILE **out)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+	if (fd < 0 && errno == ENOENT)
+		return -1;
+	if (fd < 0 && errno != ELOOP) {
+		say("cannot read %s: %s; left alone", path, strerror(errno));
+		return 1;
+	}
+	if (fd < 0 || fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		say("%s is not a regular file; left alone", path);
+		if (fd >= 0)
+			close(fd);
+		return 1;
+	}
+	*out = fdopen(fd, "r");
+	if (*out != NULL)
+		return 0;
+	say("cannot read %s: %s; left alone", path, strerror(errno));
+	close(fd);
+	return 1;
+}
+
+/* A sent message leaves the spool; if it cannot, the next run sends it
+ * again, which the user must hear about. */
+static void remove_sent(const char *path)
+{
+	if (unlink(path) != 0)
+		say("%s was sent but cannot be removed: %s; the next queue "
+		    "run sends it again", path, strerror(errno));
+}
+
 /* 1 if path still names the file open as fd: another run may have
  * sent and removed it while this one waited for the lock. */
 static int still_there(int fd, const char *path)
@@ -1170,7 +1210,7 @@ static int deliver_spooled(const job *j, const config *c, const options *o,
 		/* Some recipients took it: only the others stay. */
 		stays = spool(j, c, a.later, a.later_count) != 0;
 		if (!stays)
-			unlink(path);
+			remove_sent(path);
 	} else if (a.v == RETRY) {
 		stays = 1;
 	} else if (a.v == REFUSED) {
@@ -1180,7 +1220,7 @@ static int deliver_spooled(const job *j, const config *c, const options *o,
 	} else {
 		if (a.status != 0 && o->mail_errors)
 			mail_back(j, c, &a);
-		unlink(path);
+		remove_sent(path);
 	}
 	free_attempt(&a);
 	return stays;
@@ -1195,9 +1235,9 @@ static int retry_file(const config *c, const options *o, const char *name)
 	int rc;
 
 	snprintf(path, sizeof(path), "%s/%s", c->spool, name);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
+	rc = open_spooled(path, &f);
+	if (rc != 0)
+		return rc > 0;
 
 	/* Another queue run holds it, or has sent it already. */
 	if (flock(fileno(f), LOCK_EX | LOCK_NB) != 0) {
@@ -1271,12 +1311,26 @@ static void free_names(char **v, size_t n)
 	free(v);
 }
 
+/* A message sent must leave the spool, or every later run sends it
+ * again: nothing is sent from a folder files cannot be removed from. */
+static int spool_writable(const config *c)
+{
+	if (access(c->spool, W_OK | X_OK) == 0 || errno == ENOENT)
+		return 1;
+	say("cannot remove sent messages from %s: %s; nothing was sent",
+	    c->spool, strerror(errno));
+	return 0;
+}
+
 /* -q: every spooled message once; 75 when some are still waiting. */
 static int queue_run(const config *c, const options *o)
 {
 	size_t i, n, left = 0;
-	char **names = spool_names(c, &n);
+	char **names;
 
+	if (!spool_writable(c))
+		return EX_CANTCREAT;
+	names = spool_names(c, &n);
 	for (i = 0; i < n; i++)
 		left += (size_t)retry_file(c, o, names[i]);
 	free_names(names, n);
@@ -1300,17 +1354,18 @@ static int list_queue(const config *c)
 		job j;
 
 		snprintf(path, sizeof(path), "%s/%s", c->spool, names[i]);
-		f = fopen(path, "r");
-		if (f != NULL && read_spool_file(f, &j) == 0)
+		if (open_spooled(path, &f) != 0)
+			continue;
+		if (read_spool_file(f, &j) == 0)
 			printf("%s  %zu octets  from %s  to %zu "
 			       "recipient%s%s\n", names[i], j.len,
 			       j.sender ? j.sender : "(the From field)",
 			       j.rcpt_count, j.rcpt_count == 1 ? "" : "s",
 			       j.extract ? " and the header's" : "");
-		if (f != NULL) {
-			free_job(&j);
-			fclose(f);
-		}
+		else
+			say("%s is not a spool file", path);
+		free_job(&j);
+		fclose(f);
 	}
 	free_names(names, n);
 	return 0;

@@ -280,6 +280,47 @@ check "none taken: the sink got it for later@ only" \
 	pyq "$work/sink/$n.eml" "$work/sink/$n.json" \
 	'e["rcpt_to"] == ["later@example.com"]'
 
+# What else may lie in the spool folder: a FIFO is not waited on and a
+# symbolic link is not followed; both are left alone, and said.
+rm -f "$RELAYMAIL_SPOOL"/*.msg
+mkfifo "$RELAYMAIL_SPOOL/1-fifo.msg"
+printf 'relaymail-spool 1\nsender \nextract 0\nrcpt l@example.com\n\n%s' \
+	$'From: a@example.com\n\nlinked\n' >"$work/elsewhere.msg"
+ln -s "$work/elsewhere.msg" "$RELAYMAIL_SPOOL/0-link.msg"
+RELAYMAIL_URL=$url check_status "odd files: -q does not wait on a FIFO" 75 \
+	timeout 20 "$sm" -q
+check_grep "odd files: both are said to be no regular files" '^2$' \
+	"$(grep -c 'is not a regular file; left alone' <<<"$last_output")"
+check "odd files: the link is neither followed nor removed" \
+	test -L "$RELAYMAIL_SPOOL/0-link.msg"
+check_status "odd files: -bp does not wait on the FIFO either" 0 \
+	timeout 20 "$sm" -bp
+rm -f "$RELAYMAIL_SPOOL/1-fifo.msg" "$RELAYMAIL_SPOOL/0-link.msg"
+
+# A spool that sent messages cannot be removed from: nothing is sent,
+# or every queue run would send them again. As root, nobody runs -q.
+ro_spool="$work/ro-spool"
+mkdir -m 700 "$ro_spool"
+printf 'relaymail-spool 1\nsender \nextract 0\nrcpt ro@example.com\n\n%s' \
+	$'From: a@example.com\n\nread-only\n' >"$ro_spool/1-ro.msg"
+at_exit chmod 700 "$ro_spool"
+as_spool_owner() {
+	if [ "$(id -u)" -eq 0 ]; then
+		setpriv --reuid=nobody --regid=nogroup --clear-groups "$@"
+	else
+		"$@"
+	fi
+}
+[ "$(id -u)" -eq 0 ] && chown -R nobody "$ro_spool"
+chmod 500 "$ro_spool"
+RELAYMAIL_URL=$url RELAYMAIL_SPOOL=$ro_spool check_status \
+	"read-only spool: -q sends nothing and exits 73" 73 \
+	as_spool_owner "$sm" -q
+check_grep "read-only spool: and says why" \
+	'cannot remove sent messages from .*ro-spool' "$last_output"
+check "read-only spool: the message is still spooled, unsent" \
+	test -f "$ro_spool/1-ro.msg" -a ! -e "$work/sink/$((n + 1)).json"
+
 # Refused for good: a message over the sink's size limit is not spooled.
 stop_pid "$sink_pid"
 start_sink "$work/small" --max-size 2000
