@@ -1000,17 +1000,17 @@ static int write_spool_file(FILE *f, const job *j, char **rcpts,
 	return ferror(f) ? -1 : 0;
 }
 
-/* Writes the job into the spool atomically: a hidden temporary file,
- * synced, then renamed to its final name. */
-static int spool(const job *j, const config *c, char **rcpts, size_t count)
+/* Writes the job into a hidden temporary file in the spool, synced;
+ * tmp receives its path. */
+static int write_temporary(const job *j, const config *c, char **rcpts,
+                           size_t count, char tmp[4096])
 {
-	char tmp[4096], name[4096];
 	FILE *f;
 	int fd, rc = make_dir(c->spool);
 
 	if (rc != 0)
 		return rc;
-	snprintf(tmp, sizeof(tmp), "%s/.tmp-XXXXXX", c->spool);
+	snprintf(tmp, 4096, "%s/.tmp-XXXXXX", c->spool);
 	fd = mkstemp(tmp);
 	f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	if (f == NULL || write_spool_file(f, j, rcpts, count) != 0) {
@@ -1018,18 +1018,57 @@ static int spool(const job *j, const config *c, char **rcpts, size_t count)
 		    strerror(errno));
 		if (f != NULL)
 			fclose(f);
+		else if (fd >= 0)
+			close(fd);
 		unlink(tmp);
 		return EX_CANTCREAT;
 	}
 	fclose(f);
-	snprintf(name, sizeof(name), "%s/%lld-%s.msg", c->spool,
-	         (long long)time(NULL), strrchr(tmp, '-') + 1);
-	if (rename(tmp, name) != 0) {
+	return 0;
+}
+
+/* Spools the job under a new name. The name is published with link(),
+ * which never replaces a file, so no spooled message can be lost to a
+ * clash of names. */
+static int spool(const job *j, const config *c, char **rcpts, size_t count)
+{
+	char tmp[4096], name[4096];
+	int rc = write_temporary(j, c, rcpts, count, tmp);
+
+	if (rc != 0)
+		return rc;
+	snprintf(name, sizeof(name), "%s/%lld-%ld-%s.msg", c->spool,
+	         (long long)time(NULL), (long)getpid(),
+	         strrchr(tmp, '-') + 1);
+	rc = link(tmp, name);
+	if (rc != 0)
+		say("cannot spool as %s: %s", name, strerror(errno));
+	unlink(tmp);
+	if (rc != 0)
+		return EX_CANTCREAT;
+	say("the message was spooled as %s; \"" PROG " -q\" retries it",
+	    name);
+	return 0;
+}
+
+/* Replaces the spooled file at path with the job for fewer recipients,
+ * in one rename: a run killed at any moment leaves either the old file
+ * or the new one, never both, so no recipient gets it twice. */
+static int respool(const job *j, const config *c, char **rcpts,
+                   size_t count, const char *path)
+{
+	char tmp[4096];
+	int rc = write_temporary(j, c, rcpts, count, tmp);
+
+	if (rc != 0)
+		return rc;
+	if (rename(tmp, path) != 0) {
+		say("cannot replace %s: %s; the next queue run sends it to "
+		    "every recipient again", path, strerror(errno));
 		unlink(tmp);
 		return EX_CANTCREAT;
 	}
-	say("the message was spooled as %s; \"" PROG " -q\" retries it",
-	    name);
+	say("%s now waits for the recipients still to be served", path);
 	return 0;
 }
 
@@ -1208,9 +1247,8 @@ static int deliver_spooled(const job *j, const config *c, const options *o,
 		return 1;
 	if (a.v == RETRY && a.later_count > 0) {
 		/* Some recipients took it: only the others stay. */
-		stays = spool(j, c, a.later, a.later_count) != 0;
-		if (!stays)
-			remove_sent(path);
+		respool(j, c, a.later, a.later_count, path);
+		stays = 1;
 	} else if (a.v == RETRY) {
 		stays = 1;
 	} else if (a.v == REFUSED) {

@@ -280,6 +280,28 @@ check "none taken: the sink got it for later@ only" \
 	pyq "$work/sink/$n.eml" "$work/sink/$n.json" \
 	'e["rcpt_to"] == ["later@example.com"]'
 
+# A queue run that serves some recipients and is deferred for others
+# replaces the spool file in place: one file, with the others only.
+rm -f "$RELAYMAIL_SPOOL"/*.msg
+RELAYMAIL_URL="smtp://127.0.0.1:$down" check_status \
+	"requeue: spooled while the relay is down" \
+	0 "$sm" ok@example.com later@example.com <<<$'From: a@example.com\n\nhi'
+before=("$RELAYMAIL_SPOOL"/*.msg)
+"$py" "$work/picky.py" "$work/picky3.port" &
+picky=$!
+at_exit stop_pid "$picky"
+wait_for_file "$work/picky3.port"
+RELAYMAIL_URL="smtp://127.0.0.1:$(cat "$work/picky3.port")" check_status \
+	"requeue: -q with one recipient deferred exits 75" 75 "$sm" -q
+after=("$RELAYMAIL_SPOOL"/*.msg)
+check_grep "requeue: still one file, under the same name" \
+	"^1 ${before[0]}\$" "${#after[@]} ${after[0]}"
+check "requeue: it holds the deferred recipient only" \
+	grep -qx 'rcpt later@example.com' "${after[0]}"
+check_grep "requeue: and no other" '^1$' "$(grep -c '^rcpt ' "${after[0]}")"
+check_grep "requeue: no temporary is left" '^0$' \
+	"$(find "$RELAYMAIL_SPOOL" -name '.tmp-*' | wc -l)"
+
 # What else may lie in the spool folder: a FIFO is not waited on and a
 # symbolic link is not followed; both are left alone, and said.
 rm -f "$RELAYMAIL_SPOOL"/*.msg
