@@ -1360,6 +1360,32 @@ static int spool_writable(const config *c)
 	return 0;
 }
 
+/* A temporary older than a day belongs to a spooling run that was killed
+ * before it could answer, so its sender was never told the message was
+ * taken: it is removed. Younger ones may still be being written. */
+static void remove_stale_temporaries(const config *c)
+{
+	DIR *d = opendir(c->spool);
+	struct dirent *e;
+	time_t day_ago = time(NULL) - 24 * 3600;
+
+	if (d == NULL)
+		return;
+	while ((e = readdir(d)) != NULL) {
+		struct stat st;
+
+		if (strncmp(e->d_name, ".tmp-", 5) != 0 ||
+		    fstatat(dirfd(d), e->d_name, &st,
+		            AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(st.st_mode) || st.st_mtime > day_ago)
+			continue;
+		if (unlinkat(dirfd(d), e->d_name, 0) == 0)
+			say("removed %s/%s, left by a run that was stopped",
+			    c->spool, e->d_name);
+	}
+	closedir(d);
+}
+
 /* -q: every spooled message once; 75 when some are still waiting. */
 static int queue_run(const config *c, const options *o)
 {
@@ -1368,6 +1394,7 @@ static int queue_run(const config *c, const options *o)
 
 	if (!spool_writable(c))
 		return EX_CANTCREAT;
+	remove_stale_temporaries(c);
 	names = spool_names(c, &n);
 	for (i = 0; i < n; i++)
 		left += (size_t)retry_file(c, o, names[i]);

@@ -302,6 +302,19 @@ check_grep "requeue: and no other" '^1$' "$(grep -c '^rcpt ' "${after[0]}")"
 check_grep "requeue: no temporary is left" '^0$' \
 	"$(find "$RELAYMAIL_SPOOL" -name '.tmp-*' | wc -l)"
 
+# Temporaries left by a spooling run that was killed: a day old goes,
+# a fresh one (perhaps still being written) stays.
+rm -f "$RELAYMAIL_SPOOL"/*.msg
+echo partial >"$RELAYMAIL_SPOOL/.tmp-OLD123"
+touch -d '2 days ago' "$RELAYMAIL_SPOOL/.tmp-OLD123"
+echo partial >"$RELAYMAIL_SPOOL/.tmp-NEW123"
+RELAYMAIL_URL=$url check_status "stale: -q with nothing spooled exits 0" 0 \
+	"$sm" -q
+check "stale: the day-old temporary is gone" \
+	test ! -e "$RELAYMAIL_SPOOL/.tmp-OLD123"
+check "stale: the fresh one stays" test -e "$RELAYMAIL_SPOOL/.tmp-NEW123"
+rm -f "$RELAYMAIL_SPOOL/.tmp-NEW123"
+
 # What else may lie in the spool folder: a FIFO is not waited on and a
 # symbolic link is not followed; both are left alone, and said.
 rm -f "$RELAYMAIL_SPOOL"/*.msg
