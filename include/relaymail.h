@@ -19,6 +19,9 @@
  *   thread-local "last error".
  * - A call that fails changes nothing: a message that refused a recipient is
  *   the message it was before the call.
+ * - Output pointers (*out) are set to NULL first thing, whenever out is not
+ *   NULL, so a failed call leaves NULL there (a caller's buffer gets "");
+ *   freeing it with the matching _free is always safe.
  * - Text is UTF-8. No function of the library aborts or exits the program.
  * - Handles are not thread-safe: use one from one thread at a time. Distinct
  *   handles may be used from distinct threads without locking.

@@ -183,12 +183,13 @@ int rm_dkim_key_load_mem(rm_dkim_key **out, const void *pem, size_t len,
 	int rc;
 
 	rm__error_clear(err);
+	if (out != NULL)
+		*out = NULL;
 	if (out == NULL || pem == NULL || len == 0)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                out == NULL ? "out" : "dkim_key",
 		                "%s must not be NULL or empty",
 		                out == NULL ? "out" : "the key");
-	*out = NULL;
 	if (len > KEY_FILE_MAX)
 		return rm__fail(err, RM_ELIMIT, RM_OUTCOME_NONE, "dkim_key",
 		                "the key text is over %d bytes", KEY_FILE_MAX);
@@ -240,11 +241,12 @@ int rm_dkim_key_load_file(rm_dkim_key **out, const char *path,
 	int rc;
 
 	rm__error_clear(err);
+	if (out != NULL)
+		*out = NULL;
 	if (out == NULL || path == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                out == NULL ? "out" : "path",
 		                "%s must not be NULL", out ? "path" : "out");
-	*out = NULL;
 	rm__buf_init(&b, KEY_FILE_MAX);
 	rc = read_key_file(path, &b, err);
 	if (rc == RM_OK && b.len == 0)
@@ -353,11 +355,12 @@ int rm_dkim_dns_record(const rm_dkim_key *key, const char *domain,
 	int rc;
 
 	rm__error_clear(err);
+	if (out != NULL)
+		*out = NULL;
 	if (key == NULL || out == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                key == NULL ? "key" : "out",
 		                "%s must not be NULL", key ? "out" : "key");
-	*out = NULL;
 	rc = rm__dkim_check_names(selector, domain, &d, err);
 	if (rc != RM_OK)
 		return rc;

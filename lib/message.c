@@ -39,6 +39,7 @@ int rm_message_new(rm_message **out, rm_error *err)
 	if (out == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "out",
 		                "out must not be NULL");
+	*out = NULL;
 	msg = calloc(1, sizeof(*msg));
 	if (msg == NULL)
 		return rm__message_fail_oom(err, "message");

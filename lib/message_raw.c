@@ -415,6 +415,8 @@ int rm_message_new_raw(rm_message **out, const void *data, size_t len,
 	int rc;
 
 	rm__error_clear(err);
+	if (out != NULL)
+		*out = NULL;
 	rc = check_raw_args(out, data, len, err);
 	if (rc != RM_OK)
 		return rc;

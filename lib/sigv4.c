@@ -628,6 +628,8 @@ int rm_ses_smtp_password(const char *secret_key, const char *region,
 	int rc;
 
 	rm__error_clear(err);
+	if (out != NULL && size > 0)
+		out[0] = '\0';
 	if (secret_key == NULL || secret_key[0] == '\0' || region == NULL ||
 	    region[0] == '\0' || out == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,

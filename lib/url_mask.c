@@ -160,11 +160,12 @@ int rm_url_mask(const char *url, char **out, rm_error *err)
 	rm__buf b;
 
 	rm__error_clear(err);
+	if (out != NULL)
+		*out = NULL;
 	if (out == NULL || url == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                out == NULL ? "out" : "url",
 		                "%s must not be NULL", out ? "url" : "out");
-	*out = NULL;
 	/* A one-character secret becomes four. */
 	rm__buf_init(&b, strlen(url) * 4 + 64);
 	if (mask_text(&b, url) == RM_OK)
