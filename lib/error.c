@@ -22,7 +22,7 @@ static const char *const status_names[] = {
 	"TLS not available",
 	"protocol error",
 	"authentication failed",
-	"feature not supported by server",
+	"not supported by this transport or server",
 	"message too big for server",
 	"rejected by server",
 	"temporary failure; try again later",
