@@ -89,12 +89,12 @@ typedef enum rm_status {
 	RM_ENOTLS = -12,      /* TLS required but not offered by the server */
 	RM_EPROTOCOL = -13,   /* the server broke the protocol */
 	RM_EAUTH = -14,       /* authentication was refused */
-	RM_EUNSUPPORTED = -15,/* the server lacks a feature the message needs */
+	RM_EUNSUPPORTED = -15,/* the transport or server cannot do this */
 	RM_ETOOBIG = -16,     /* the message exceeds the server's size limit */
 	RM_EREJECTED = -17,   /* the server refused the message or recipients */
 	RM_ETEMPFAIL = -18,   /* the server refused for now; try again later */
 	RM_ECALLBACK = -19,   /* a caller's callback asked to stop */
-	RM_ESTATE = -20,      /* the call is not valid in the handle's state */
+	RM_ESTATE = -20,      /* reserved: never returned by this version */
 	RM_EHTTP = -21        /* an HTTP transfer failed (see the error text) */
 } rm_status;
 
@@ -247,7 +247,8 @@ RM_EXTERN int rm_message_add_header(rm_message *msg, const char *name,
  * The bodies, as UTF-8 text. With both, the message is
  * multipart/alternative with the text first. Line ends may be LF, CR or
  * CRLF: they are all written as CRLF. len may be (size_t)-1 for a
- * NUL-terminated string.
+ * NUL-terminated string. A NULL text (or html) removes that body and
+ * returns RM_OK.
  */
 RM_EXTERN int rm_message_set_text(rm_message *msg, const char *text,
                                   size_t len, rm_error *err);
@@ -316,8 +317,9 @@ typedef int (*rm_write_fn)(const void *data, size_t len, void *user);
 
 /*
  * Writes the message as RFC 5322 / MIME bytes with CRLF line ends, Bcc
- * left out. Fails with RM_EINVAL when the message has no From or no
- * recipient, or a body or attachment is missing.
+ * left out. Fails with RM_EINVAL when the message has no From, no
+ * recipient, or no text, HTML or attachment, and with RM_EIO when an
+ * attached file cannot be read any more.
  */
 RM_EXTERN int rm_message_write(rm_message *msg, rm_write_fn write,
                                void *user, rm_error *err);
@@ -515,7 +517,11 @@ RM_EXTERN int rm_send(rm_transport *transport, rm_message *msg,
 typedef struct rm_check_info {
 	char greeting[256];       /* the server's greeting text */
 	char extensions[1024];    /* EHLO keywords, space-separated */
-	char tls[64];             /* "TLSv1.3 ..." or "none" */
+	/* TLS version and cipher, or "none". SMTP gives mbedTLS's names, at
+	 * most TLS 1.2: "TLSv1.2 TLS-ECDHE-RSA-WITH-AES-256-GCM-SHA384".
+	 * HTTP gives libcurl's, which may be TLS 1.3:
+	 * "TLSv1.3 / TLS_AES_256_GCM_SHA384". */
+	char tls[64];
 	char auth_mechanism[32];  /* the mechanism used, or "none" */
 	unsigned long long max_size; /* the SIZE limit, or 0 if none */
 	void *reserved[4];          /* room to grow in later versions */
