@@ -199,6 +199,10 @@ RM_EXTERN int rm_message_add_reply_to(rm_message *msg, const char *address,
 /*
  * The envelope sender (SMTP MAIL FROM, the bounce address). By default it
  * is the Sender address, or else the From address. NULL restores that.
+ * "" or "<>" is the null reverse path of bounces and auto-replies (RFC
+ * 5321 section 4.5.5, RFC 3834): SMTP sends MAIL FROM:<>; the From
+ * header stays as it is. ses:// refuses it (RM_EUNSUPPORTED); the other
+ * HTTP transports and file:// take no envelope sender from the message.
  */
 RM_EXTERN int rm_message_set_envelope_from(rm_message *msg,
                                            const char *address,

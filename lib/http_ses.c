@@ -383,7 +383,14 @@ static int add_from_content(cJSON *root, rm_message *msg, rm_error *err)
 	rc = rm__message_envelope(msg, 0, &env, err);
 	if (rc != RM_OK)
 		return rc;
-	if (!cJSON_AddStringToObject(root, "FromEmailAddress", env.from))
+	/* FromEmailAddress is the verified identity SES sends as; it has
+	 * no empty form for the null reverse path. */
+	if (env.from[0] == '\0')
+		rc = rm__fail(err, RM_EUNSUPPORTED, RM_OUTCOME_PERM_PROVIDER,
+		              "envelope_from", "SES's API cannot send with "
+		              "the null reverse path <>");
+	else if (!cJSON_AddStringToObject(root, "FromEmailAddress",
+	                                  env.from))
 		rc = RM_ENOMEM;
 	rm__envelope_free(&env);
 	if (rc == RM_OK)

@@ -269,16 +269,25 @@ int rm_message_add_reply_to(rm_message *msg, const char *address,
 	                     "reply_to", err);
 }
 
+/* "" and "<>" name the null reverse path of RFC 5321 section 4.5.5:
+ * bounces and auto-replies use it so that nothing answers them. */
+static int is_null_reverse_path(const char *address)
+{
+	return address != NULL &&
+	       (strcmp(address, "") == 0 || strcmp(address, "<>") == 0);
+}
+
 int rm_message_set_envelope_from(rm_message *msg, const char *address,
                                  rm_error *err)
 {
 	rm__mailbox *mb = NULL;
+	int null_path = is_null_reverse_path(address);
 	int rc;
 
 	rm__error_clear(err);
 	if (msg == NULL)
 		return rm__message_fail_null(err);
-	if (address != NULL) {
+	if (address != NULL && !null_path) {
 		mb = calloc(1, sizeof(*mb));
 		if (mb == NULL)
 			return rm__message_fail_oom(err, "envelope_from");
@@ -293,6 +302,7 @@ int rm_message_set_envelope_from(rm_message *msg, const char *address,
 		rm__mailbox_free(msg->envelope_from);
 	free(msg->envelope_from);
 	msg->envelope_from = mb;
+	msg->null_reverse_path = null_path;
 	return RM_OK;
 }
 

@@ -52,6 +52,7 @@ struct rm_message {
 	rm__mblist sender;        /* at most one mailbox */
 	rm__mblist to, cc, bcc, reply_to;
 	rm__mailbox *envelope_from;   /* NULL: Sender, else From */
+	int null_reverse_path;        /* MAIL FROM:<>, envelope_from NULL */
 
 	char *subject;
 	int date_set;

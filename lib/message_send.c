@@ -88,6 +88,20 @@ static const rm__mailbox *reverse_path(const rm_message *msg)
 	return &msg->from.items[0];
 }
 
+/* The reverse path for the wire; "" for the null reverse path. */
+static int reverse_path_text(const rm_message *msg, int utf8, char **out,
+                             rm_error *err)
+{
+	if (!msg->null_reverse_path)
+		return wire_address(reverse_path(msg), utf8, "envelope_from",
+		                    out, err);
+	*out = strdup("");
+	if (*out == NULL)
+		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,
+		                "out of memory building the envelope");
+	return RM_OK;
+}
+
 /* FNV-1a of the local part and of the domain in lower case: equal for
  * every two mailboxes that rm__mailbox_same calls the same. */
 static uint64_t mailbox_hash(const rm__mailbox *mb)
@@ -223,8 +237,7 @@ int rm__message_envelope(rm_message *msg, int smtputf8, rm__envelope *env,
 	 * message uses A-labels even if the server offers SMTPUTF8. */
 	env->needs_smtputf8 = rm__message_needs_smtputf8(msg);
 	utf8 = smtputf8 && env->needs_smtputf8;
-	rc = wire_address(reverse_path(msg), utf8, "envelope_from",
-	                  &env->from, err);
+	rc = reverse_path_text(msg, utf8, &env->from, err);
 	if (rc == RM_OK)
 		rc = fill_rcpts(msg, utf8, env, err);
 	if (rc != RM_OK)

@@ -48,6 +48,15 @@ check_grep "file: two messages, two distinct files" '^2$' \
 check_grep "file: no temporary file is left behind" '^0$' \
 	"$(find "$work/out" -name '.*' -type f | wc -l)"
 
+# The null reverse path: the file holds the message only (no envelope,
+# as with any envelope sender), its From as given.
+mkdir -p "$work/bounce"
+check_status "file: --envelope-from '<>' exits 0" 0 \
+	"$send" --url "file://$work/bounce" --from a@example.com \
+	--to b@example.com --text hi --envelope-from '<>'
+check_grep "file: the From header is unchanged" '^From: a@example\.com' \
+	"$(cat "$work/bounce"/*.eml)"
+
 check_status "missing folder: cannot create the output (73)" 73 \
 	"$send" --url "file://$work/nowhere" --from a@example.com \
 	--to b@example.com --text hi

@@ -67,6 +67,26 @@ print(json.dumps({"text": os.environ["DOTS"].replace("\r\n", "\n")}))' \
 	>"$work/dots.json"
 check_parsed "dots" "$work/sink/3.eml" "$work/dots.json"
 
+# The null reverse path of bounces and auto-replies (RFC 5321 4.5.5),
+# given as '<>' and as '': MAIL FROM:<>, the From header unchanged.
+null_path_case() { # N ARG
+	local shown=${2:-"''"}
+	check_status "null path $shown: relaymail-send exits 0" 0 \
+		"$bin/relaymail-send" --url "$url" --from a@example.com \
+		--to b@example.com --subject bounce --text "bounce" \
+		--envelope-from "$2"
+	wait_for_file "$work/sink/$1.json"
+	check "null path $shown: the envelope's mail_from is empty" \
+		"$py" -c 'import email, json, sys
+d = json.load(open(sys.argv[1] + ".json"))
+assert d["mail_from"] == "", d
+assert d["rcpt_to"] == ["b@example.com"], d
+m = email.message_from_binary_file(open(sys.argv[1] + ".eml", "rb"))
+assert m["From"] == "a@example.com", m["From"]' "$work/sink/$1"
+}
+null_path_case 4 '<>'
+null_path_case 5 ''
+
 # One session, several transactions, with RSET and NOOP between them.
 check "reuse: two messages in one session, RSET and NOOP" \
 	"$py" - "$sink_port" "$work/sink" <<'PY'

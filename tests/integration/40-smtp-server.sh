@@ -115,6 +115,26 @@ utf8_case() {
 }
 utf8_case
 
+# The null reverse path of bounces (RFC 5321 4.5.5): MAIL FROM:<> with
+# the SIZE parameter after it, taken by an independent server.
+null_path_case() {
+	local eml meta
+	check_status "null path: --envelope-from '<>' is sent (0)" 0 \
+		env RELAYMAIL_PASSWORD="$password" "$bin/relaymail-send" \
+		--url "$base" "${ca[@]}" --verbose --from "$user" \
+		--to bob@example.com --subject bounce --text bounce \
+		--envelope-from '<>' --header "X-Test-Case: nullpath" || return
+	check_grep "null path: MAIL FROM:<> went out with SIZE" \
+		'C: MAIL FROM:<> SIZE=[0-9]' "$last_output"
+	eml=$(received nullpath) || { not_ok "null path: received"; return; }
+	meta=${eml%.eml}.json
+	check_grep "null path: the envelope's mail_from is empty" '^True$' \
+		"$(json_field "$meta" 'd["mail_from"] == ""')"
+	check_grep "null path: the From header is unchanged" \
+		"^From: $user" "$(cat "$eml")"
+}
+null_path_case
+
 # Per-recipient replies: the message goes to the accepted ones, and the
 # refused ones are listed; with none accepted nothing is sent.
 rcpt_case() {

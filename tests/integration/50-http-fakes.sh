@@ -121,6 +121,29 @@ check_status "sendgrid: a name with a comma is refused before sending" 69 \
 	"${fx_args[@]}"
 check_grep "sendgrid: the error names the field" 'cc\[0\]' "$last_output"
 
+# The null reverse path (--envelope-from '<>'): SES's FromEmailAddress
+# has no empty form, so it is refused before anything is sent (nothing
+# listens on port 9); the others never take an envelope sender from
+# the message and send as usual.
+ses_user='AKIDEXAMPLE:wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYEXAMPLEKEY'
+check_status "ses: --envelope-from '<>' is refused before sending" 69 \
+	"$send" --url "ses://$ses_user@eu-west-1?endpoint=http://127.0.0.1:9" \
+	--from a@example.com --to b@example.org --text hi --envelope-from '<>'
+check_grep "ses: the error names envelope_from" 'envelope_from' \
+	"$last_output"
+null_path_send() { # PROVIDER USER@HOST
+	local p
+	p=$(cat "$work/$1/port")
+	check_status "$1: --envelope-from '<>' sends as usual (0)" 0 "$send" \
+		--url "$1://$2?endpoint=http://127.0.0.1:$p" \
+		--from a@example.com --to b@example.org --subject bounce \
+		--text hi --envelope-from '<>'
+}
+null_path_send mailgun key-123@mg.example.com
+null_path_send smtp2go api-123@default
+null_path_send sendgrid SG.key@default
+null_path_send postmark pm-token@default
+
 # Failures through relaymail-send: exit statuses and the provider's text.
 echo '{"status":401,"body":{"ErrorCode":10,"Message":"Bad token."}}' \
 	>"$work/postmark/mode"

@@ -1032,6 +1032,13 @@ static void ses__limits(void **state)
 	                 RM_OK);
 	check_refused_early(f, msg, RM_EINVAL, "metadata");
 	rm_message_free(msg);
+
+	/* FromEmailAddress has no empty form for MAIL FROM:<>. */
+	msg = standard_message(1);
+	assert_int_equal(rm_message_set_envelope_from(msg, "<>", NULL),
+	                 RM_OK);
+	check_refused_early(f, msg, RM_EUNSUPPORTED, "envelope_from");
+	rm_message_free(msg);
 }
 
 /* ---------------------------------------------------------------------- */

@@ -783,6 +783,45 @@ static void dialogue__case03b_smtputf8_missing(void **state)
 	st_free(&x);
 }
 
+/*
+ * The null reverse path (RFC 5321 section 4.5.5), as "" or "<>": MAIL
+ * FROM:<> with the SIZE and SMTPUTF8 parameters after it, and a From
+ * header as it was.
+ */
+static void null_path_case(const char *path)
+{
+	static const fs_step script[] = {
+		HELLO("250-fake.example\r\n250-PIPELINING\r\n"
+		      "250-SIZE 100000\r\n250 SMTPUTF8\r\n"),
+		FS_C(3), FS_S(OK3), FS_BODY, FS_S(QUEUED), BYE
+	};
+	const char *to = "j\xc3\xb6rg@example.com";
+	rm_message *m = st_message(to, "bounce");
+	char want[512], *mem;
+	size_t len;
+	st_run x;
+
+	assert_int_equal(rm_message_set_envelope_from(m, path, NULL), 0);
+	assert_int_equal(rm_message_write_mem(m, &mem, &len, NULL), 0);
+	rm_free(mem);
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(st_send(&x, m), 0);
+	st_close(&x);
+	snprintf(want, sizeof(want), "EHLO client.example\r\n"
+	         "MAIL FROM:<> SIZE=%zu SMTPUTF8\r\nRCPT TO:<%s>\r\n"
+	         "DATA\r\n[data]\r\nQUIT\r\n", len, to);
+	expect_transcript(&x, want);
+	expect_data_is_message(&x, 0, to, "bounce");
+	st_free(&x);
+}
+
+static void dialogue__null_reverse_path(void **state)
+{
+	(void)state;
+	null_path_case("");
+	null_path_case("<>");
+}
+
 /* ---------------------------------------------------------------------- */
 /* SIZE, DSN, queue ids, TLS policy                                       */
 /* ---------------------------------------------------------------------- */
@@ -1304,6 +1343,7 @@ int main(void)
 		cmocka_unit_test(dialogue__case12_rset_421_reconnects),
 		cmocka_unit_test(dialogue__case03_smtputf8),
 		cmocka_unit_test(dialogue__case03b_smtputf8_missing),
+		cmocka_unit_test(dialogue__null_reverse_path),
 		cmocka_unit_test(dialogue__size_checked_and_announced),
 		cmocka_unit_test(dialogue__case09e_required_tls_missing),
 		cmocka_unit_test(dialogue__reuse_without_rset),
