@@ -200,10 +200,12 @@ static int set_single(rm_message *msg, rm__mblist *list, const char *address,
 		return rm__message_fail_null(err);
 	rc = parse_addresses(address, name, field, &add, err);
 	if (rc == RM_OK && add.count != 1) {
+		size_t count = add.count;
+
 		mblist_free(&add);
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, field,
 		                "%s must be exactly one mailbox, not %zu",
-		                field, add.count);
+		                field, count);
 	}
 	if (rc != RM_OK)
 		return rc;

@@ -1053,9 +1053,23 @@ static void message__case03_utf8_local_part(void **state)
 	rm_message_free(msg);
 }
 
+/* The refusal of a From list says how many mailboxes it held. */
+static void message__from_list_count_in_error(void **state)
+{
+	rm_message *msg = NULL;
+
+	(void)state;
+	OK(rm_message_new(&msg, &err));
+	assert_int_equal(rm_message_set_from(msg, "a@x.example, b@y.example",
+	                                     NULL, &err), RM_EINVAL);
+	assert_non_null(strstr(err.message, "not 2"));
+	rm_message_free(msg);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(message__from_list_count_in_error),
 		cmocka_unit_test(message__golden_simple_text),
 		cmocka_unit_test(message__golden_alternative_international),
 		cmocka_unit_test(message__golden_full),
