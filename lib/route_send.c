@@ -289,11 +289,21 @@ static void note_try(send_ctx *c, rm__route_child *ch, int rc,
 	         ch->name, wait, rm_outcome_name(o), a.text);
 }
 
-/* Keeps the try's final reply for the merged result. */
-static void keep_final(send_ctx *c, int rc, const rm_error *e)
+/*
+ * Keeps the try's final reply for the merged result. A plain child's
+ * result names its scheme; the merged one names the child as its
+ * attempts do. A nested composite already named its own child.
+ */
+static void keep_final(send_ctx *c, const rm__route_child *ch, int rc,
+                       const rm_error *e)
 {
 	c->rc = rc;
 	c->err = *e;
+	if (ch->t->backend != &rm__backend_route &&
+	    rm__result_set_transport(c->scratch, ch->name) != RM_OK) {
+		c->have_last = 0;
+		return;
+	}
 	c->have_last = rm__result_copy_final(c->last, c->scratch) == RM_OK;
 	if (rm_result_outcome(c->scratch) == RM_OUTCOME_DELIVERED)
 		c->have_delivered = rm__result_copy_final(c->delivered,
@@ -337,7 +347,7 @@ static rm_outcome try_child(send_ctx *c, rm__route_child *ch, long long wait)
 	o = try_outcome(c, rc, &e);
 	note_try(c, ch, rc, &e, wait, latency);
 	apply_recipients(c, o);
-	keep_final(c, rc, &e);
+	keep_final(c, ch, rc, &e);
 	c->tries++;
 	if (pending_count(c) == 0)
 		return RM_OUTCOME_DELIVERED;

@@ -519,6 +519,44 @@ static void nested__attempts_flatten_and_waits_add_up(void **state)
 	rt_free(&x);
 }
 
+/* The result names the child that answered, as its attempt does. */
+static void result__transport_is_the_child_name(void **state)
+{
+	static const fb_step temp[] = { TEMP };
+	static const fb_step ok[] = { DELIVERED };
+	rt x;
+
+	(void)state;
+	rt_open(&x, "failover(file:///tmp#primary file:///tmp#backup)");
+	rt_fake(&x, 0, temp, 1);
+	rt_fake(&x, 1, ok, 1);
+	assert_int_equal(rt_send(&x, "b@example.net"), RM_OK);
+	assert_string_equal(rm_result_transport(x.r), "backup");
+	rt_free(&x);
+
+	rt_open(&x, "failover(file:///tmp#primary file:///tmp#backup)");
+	rt_fake(&x, 0, temp, 1);
+	rt_fake(&x, 1, temp, 1);
+	assert_int_equal(rt_send(&x, "b@example.net"), RM_ETEMPFAIL);
+	assert_string_equal(rm_result_transport(x.r), "backup");
+	rt_free(&x);
+
+	/* Unnamed: the URL; nested: the innermost child. */
+	rt_open(&x, "failover(retry(file:///tmp#a)?attempts=1 file:///tmp)");
+	fb_attach(fb_child(fb_child(x.t, 0), 0), &x.fb[0], ok, 1);
+	assert_int_equal(rt_send(&x, "b@example.net"), RM_OK);
+	assert_string_equal(rm_result_transport(x.r), "a");
+	rt_free(&x);
+
+	rt_open(&x, "failover(file:///tmp#a file:///tmp)");
+	rt_fake(&x, 0, temp, 1);
+	rt_fake(&x, 1, ok, 1);
+	assert_int_equal(rt_send(&x, "b@example.net"), RM_OK);
+	expect_attempts(&x, "a/transient/0 file:///tmp/delivered/0");
+	assert_string_equal(rm_result_transport(x.r), "file:///tmp");
+	rt_free(&x);
+}
+
 /* A second round of an outer retry counts as a retry inside too. */
 static void nested__outer_retry_counts_inside(void **state)
 {
@@ -590,6 +628,7 @@ int main(void)
 		cmocka_unit_test(weighted__three_to_one),
 		cmocka_unit_test(nested__attempts_flatten_and_waits_add_up),
 		cmocka_unit_test(nested__outer_retry_counts_inside),
+		cmocka_unit_test(result__transport_is_the_child_name),
 		cmocka_unit_test(plain__one_attempt_recorded),
 	};
 
