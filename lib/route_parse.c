@@ -343,7 +343,7 @@ static char *plain_name(const char *url)
 	return rm__buf_steal(&b);
 }
 
-/* Makes the child's name unique among its siblings: "name[2]". */
+/* Makes a made-up name unique among its siblings: "name[2]". */
 static int unique_name(rm__route *r, char **name)
 {
 	size_t i;
@@ -425,6 +425,27 @@ static int check_parens(const rm__route *r, const token *tok, rm_error *err)
 	return rc;
 }
 
+/*
+ * Refuses a #name a sibling already has: attempts, counters and the
+ * circuit breaker find a child by its name, so two children may not
+ * share one the caller chose.
+ */
+static int check_name_free(const rm__route *r, const char *name,
+                           rm_error *err)
+{
+	size_t i;
+
+	for (i = 0; name != NULL && i < r->child_count; i++) {
+		if (strcmp(r->children[i].name, name) == 0)
+			return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
+			                "url", "%s() transport %zu: the name "
+			                "'%s' is already transport %zu's",
+			                rm__route_kind_name(r->kind),
+			                r->child_count + 1, name, i + 1);
+	}
+	return RM_OK;
+}
+
 static int add_child(rm__route *r, token tok, const rm_transport_opts *opts,
                      rm_error *err)
 {
@@ -441,8 +462,12 @@ static int add_child(rm__route *r, token tok, const rm_transport_opts *opts,
 		rc = check_parens(r, &tok, err);
 	if (rc == RM_OK)
 		rc = take_name(&tok, &name, err);
-	if (rc != RM_OK)
+	if (rc == RM_OK)
+		rc = check_name_free(r, name, err);
+	if (rc != RM_OK) {
+		free(name);
 		return rc;
+	}
 	url = rm__strndup(tok.p, tok.len);
 	if (url == NULL) {
 		free(name);

@@ -163,6 +163,22 @@ static void parse__mistakes(void **state)
 	           "?attempts=x)", RM_EURL, "failover() transport 2");
 }
 
+/* A #name two siblings share is refused; cousins may share one. */
+static void parse__duplicate_names_refused(void **state)
+{
+	rm_transport *t;
+
+	(void)state;
+	open_fails("failover(file:///tmp#a file:///tmp#b file:///tmp#a)",
+	           RM_EURL, "failover() transport 3: the name 'a' is "
+	           "already transport 1's");
+	open_fails("failover(file:///tmp file:///var#file:///tmp)", RM_EURL,
+	           "the name 'file:///tmp'");
+	t = open_ok("failover(file:///tmp#a file:///tmp)");
+	assert_string_equal(rm_transport_child_name(t, 1), "file:///tmp");
+	rm_transport_close(t);
+}
+
 /* Not composites: plain URLs go to their backends as before. */
 static void parse__plain_urls_are_not_composites(void **state)
 {
@@ -183,6 +199,7 @@ int main(void)
 		cmocka_unit_test(parse__weights),
 		cmocka_unit_test(parse__options),
 		cmocka_unit_test(parse__mistakes),
+		cmocka_unit_test(parse__duplicate_names_refused),
 		cmocka_unit_test(parse__plain_urls_are_not_composites),
 	};
 
