@@ -314,16 +314,29 @@ int rm_result_recipient(const rm_result *r, size_t i,
 	return RM_OK;
 }
 
+/*
+ * Whether the relay refused the recipient: a 4xx or 5xx reply to its
+ * RCPT (or to the message, for it), or a provider that refused it
+ * without a reply code. One that was never answered, or whose RCPT was
+ * accepted before the connection broke off, was not refused.
+ */
+static int was_refused(const rcpt_entry *e)
+{
+	if (e->accepted || e->outcome == RM_OUTCOME_AMBIGUOUS)
+		return 0;
+	if (e->reply_code >= 400)
+		return 1;
+	return e->reply_code == 0 && e->outcome == RM_OUTCOME_PERM_RECIPIENT;
+}
+
 size_t rm_result_rejected_count(const rm_result *r)
 {
 	size_t i, n = 0;
 
 	if (r == NULL)
 		return 0;
-	for (i = 0; i < r->rcpt_count; i++) {
-		if (!r->rcpts[i].accepted)
-			n++;
-	}
+	for (i = 0; i < r->rcpt_count; i++)
+		n += was_refused(&r->rcpts[i]);
 	return n;
 }
 

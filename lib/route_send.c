@@ -28,6 +28,7 @@ typedef struct slot {
 	char *address;
 	int done;              /* no further try is wanted */
 	int tried;
+	int reported;          /* a backend gave it a status of its own */
 	int accepted;
 	rm_outcome outcome;
 	int reply_code;
@@ -190,6 +191,7 @@ static void set_slot(send_ctx *c, slot *s, const rm_recipient_status *st,
 	char *text = rm__strdup(st != NULL ? st->text : rm_result_text(r));
 
 	s->tried = 1;
+	s->reported |= st != NULL;
 	s->outcome = outcome;
 	s->accepted = outcome == RM_OUTCOME_DELIVERED;
 	s->reply_code = st != NULL ? st->reply_code : rm_result_reply_code(r);
@@ -612,12 +614,27 @@ static int any_accepted(const send_ctx *c)
 	return 0;
 }
 
+/* Whether some try got as far as a recipient, as a plain transport
+ * that reports none when it failed before any was tried. */
+static int any_reported(const send_ctx *c)
+{
+	size_t i;
+
+	for (i = 0; i < c->slot_count; i++) {
+		if (c->slots[i].reported || c->slots[i].accepted)
+			return 1;
+	}
+	return 0;
+}
+
 static void add_recipients(send_ctx *c)
 {
 	const rm_result *r = c->result;
 	size_t i;
 
 	rm__result_clear_recipients(c->result);
+	if (!any_reported(c))
+		return;
 	for (i = 0; i < c->slot_count; i++) {
 		const slot *s = &c->slots[i];
 

@@ -596,22 +596,42 @@ static rm_outcome rcpt_outcome(const rm__smtp_rcpt *rc, int rc_code,
 	return rm__smtp_class(rc->code, RM_OUTCOME_PERM_RECIPIENT);
 }
 
+/* 0 while no recipient was answered: the send failed before any RCPT
+ * reply (or a reply to MAIL, DATA or the dot that decided for it). */
+static int any_answered(const rm__smtp_txn *x)
+{
+	size_t i;
+
+	for (i = 0; i < x->env.rcpt_count; i++) {
+		if (x->rcpts[i].state != RCPT_PENDING)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * One status per recipient once any was answered. A recipient that
+ * never got a reply has none to show; one whose RCPT was accepted
+ * before the transaction broke off keeps that reply, so it does not
+ * read as refused.
+ */
 static int add_recipients(rm__smtp_txn *x, rm_result *r, int rc,
                           const rm_error *e)
 {
 	size_t i;
 
+	if (!any_answered(x))
+		return RM_OK;
 	for (i = 0; i < x->env.rcpt_count; i++) {
 		const rm__smtp_rcpt *p = &x->rcpts[i];
-		int fresh = p->state == RCPT_PENDING ||
-		            p->state == RCPT_ACCEPTED;
+		int unanswered = p->state == RCPT_PENDING;
 
 		if (rm__result_add_recipient(r, x->env.rcpts[i],
 		                             p->state == RCPT_DELIVERED,
 		                             rcpt_outcome(p, rc, e),
-		                             fresh ? 0 : p->code,
-		                             fresh ? "" : p->enhanced,
-		                             fresh ? e->message :
+		                             unanswered ? 0 : p->code,
+		                             unanswered ? "" : p->enhanced,
+		                             unanswered ? e->message :
 		                             p->text) != RM_OK)
 			return RM_ENOMEM;
 	}

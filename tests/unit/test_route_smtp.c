@@ -412,6 +412,51 @@ static void route_smtp__partial_result_per_recipient(void **state)
 	finish(&x);
 }
 
+static const row *row_named(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+		if (strcmp(rows[i].name, name) == 0)
+			return &rows[i];
+	}
+	fail_msg("no row '%s'", name);
+	return NULL;
+}
+
+/* No relay was reached: no recipient was tried, none was refused. */
+static void route_smtp__unreached_recipients_not_refused(void **state)
+{
+	run x;
+
+	(void)state;
+	start(&x, row_named("every relay down: transient, nothing sent"));
+	assert_int_equal(rm_result_recipient_count(x.r), 0);
+	assert_int_equal(rm_result_rejected_count(x.r), 0);
+	assert_string_equal(rm_result_transport(x.r), "b");
+	finish(&x);
+}
+
+/* Dropped after the dot: the RCPT's 250 stays, nothing was refused. */
+static void route_smtp__ambiguous_keeps_rcpt_reply(void **state)
+{
+	rm_recipient_status st;
+	run x;
+
+	(void)state;
+	start(&x, row_named("dropped after the final dot: ambiguous, not "
+	                    "resent"));
+	assert_int_equal(rm_result_recipient_count(x.r), 1);
+	assert_int_equal(rm_result_rejected_count(x.r), 0);
+	assert_int_equal(rm_result_recipient(x.r, 0, &st), 0);
+	assert_false(st.accepted);
+	assert_int_equal(st.outcome, RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(st.reply_code, 250);
+	assert_string_equal(st.enhanced_status, "2.1.5");
+	assert_string_equal(rm_result_transport(x.r), "a");
+	finish(&x);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -429,7 +474,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[ROWS + 1];
+	struct CMUnitTest tests[ROWS + 3];
 	size_t i;
 
 	for (i = 0; i < ROWS; i++) {
@@ -441,5 +486,9 @@ int main(void)
 	}
 	tests[ROWS] = (struct CMUnitTest)cmocka_unit_test(
 		route_smtp__partial_result_per_recipient);
+	tests[ROWS + 1] = (struct CMUnitTest)cmocka_unit_test(
+		route_smtp__unreached_recipients_not_refused);
+	tests[ROWS + 2] = (struct CMUnitTest)cmocka_unit_test(
+		route_smtp__ambiguous_keeps_rcpt_reply);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1137,6 +1137,40 @@ static void dialogue__disconnect_at_each_step(void **state)
 	hangup_at(dot, RM_ECLOSED, RM_OUTCOME_AMBIGUOUS);
 }
 
+/* Dropped after the dot: an accepted RCPT keeps its reply and is not
+ * counted as refused; only the RCPT the server refused is. */
+static void dialogue__ambiguous_keeps_rcpt_replies(void **state)
+{
+	static const fs_step script[] = {
+		HELLO(EHLO_PIPE), FS_C(4),
+		FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+		     "550 5.1.1 User unknown\r\n354 go ahead\r\n"),
+		FS_BODY, FS_DONE
+	};
+	rm_recipient_status st;
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net, "
+	                                        "c@example.org", "x")),
+	                 RM_ECLOSED);
+	assert_int_equal(rm_result_outcome(x.r), RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(rm_result_recipient_count(x.r), 2);
+	assert_int_equal(rm_result_rejected_count(x.r), 1);
+	assert_int_equal(rm_result_recipient(x.r, 0, &st), 0);
+	assert_string_equal(st.address, "b@example.net");
+	assert_false(st.accepted);
+	assert_int_equal(st.outcome, RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(st.reply_code, 250);
+	assert_string_equal(st.enhanced_status, "2.1.5");
+	assert_int_equal(rm_result_recipient(x.r, 1, &st), 0);
+	assert_int_equal(st.reply_code, 550);
+	assert_int_equal(st.outcome, RM_OUTCOME_PERM_RECIPIENT);
+	st_close(&x);
+	st_free(&x);
+}
+
 static void dialogue__slow_replies(void **state)
 {
 	static const fs_step script[] = {
@@ -1314,6 +1348,45 @@ static void dialogue__connect_refused(void **state)
 	rm_transport_close(t);
 }
 
+/* A port nothing listens on: bound, then closed. */
+static int unused_port(void)
+{
+	struct sockaddr_in a;
+	socklen_t len = sizeof(a);
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+
+	memset(&a, 0, sizeof(a));
+	a.sin_family = AF_INET;
+	a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof(a)), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &len), 0);
+	close(fd);
+	return ntohs(a.sin_port);
+}
+
+/* No recipient was tried: the result has no status and refused none. */
+static void dialogue__connect_refused_no_recipients(void **state)
+{
+	rm_transport *t;
+	rm_result *r;
+	rm_message *m = st_message("b@example.net, c@example.org, "
+	                           "d@example.com", "x");
+	rm_error err;
+	char url[128];
+
+	(void)state;
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:%d", unused_port());
+	assert_int_equal(rm_transport_open(&t, url, NULL, NULL), 0);
+	assert_int_equal(rm_result_new(&r, NULL), 0);
+	assert_int_equal(rm_send(t, m, r, &err), RM_ECONNECT);
+	assert_int_equal(rm_result_outcome(r), RM_OUTCOME_TRANSIENT);
+	assert_int_equal(rm_result_recipient_count(r), 0);
+	assert_int_equal(rm_result_rejected_count(r), 0);
+	rm_result_free(r);
+	rm_message_free(m);
+	rm_transport_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1362,6 +1435,8 @@ int main(void)
 		cmocka_unit_test(dialogue__secrets_from_env_and_file),
 		cmocka_unit_test(dialogue__ipv6_loopback),
 		cmocka_unit_test(dialogue__connect_refused),
+		cmocka_unit_test(dialogue__connect_refused_no_recipients),
+		cmocka_unit_test(dialogue__ambiguous_keeps_rcpt_replies),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
