@@ -788,6 +788,8 @@ static void print_recipient(const rm_recipient_status *st)
 
 	if (st->accepted)
 		what = "accepted";
+	else if (st->outcome == RM_OUTCOME_AMBIGUOUS)
+		what = "may have been delivered";
 	else if (st->reply_code >= 400)
 		what = "refused";
 	if (st->reply_code != 0)

@@ -51,6 +51,7 @@ int rm_result_new(rm_result **out, rm_error *err)
 	if (out == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "out",
 		                "out must not be NULL");
+	*out = NULL;
 	r = calloc(1, sizeof(*r));
 	if (r == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,

@@ -115,11 +115,12 @@ int rm_transport_open(rm_transport **out, const char *url,
 	int rc;
 
 	rm__error_clear(err);
+	if (out != NULL)
+		*out = NULL;
 	if (out == NULL || url == NULL)
 		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE,
 		                out == NULL ? "out" : "url",
 		                "%s must not be NULL", out ? "url" : "out");
-	*out = NULL;
 	t = calloc(1, sizeof(*t));
 	if (t == NULL)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, NULL,

@@ -60,7 +60,10 @@ static void out__transport_open_fails_to_null(void **state)
 	assert_int_equal(rm_transport_open(&t, "nosuchscheme://host", NULL,
 	                                   NULL), RM_EURL);
 	assert_null(t);
-	rm_transport_close(t);
+
+	t = SENTINEL;
+	assert_int_equal(rm_transport_open(&t, NULL, NULL, NULL), RM_EINVAL);
+	assert_null(t);
 }
 
 static void out__dkim_calls_fail_to_null(void **state)
