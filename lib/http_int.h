@@ -149,6 +149,15 @@ int rm__http_check(rm__http *h, rm__http_call_fn call,
                    rm_check_info *info, rm_error *err);
 
 /*
+ * RM_OK for an answer the backend's reader is to read: an error status,
+ * or a 200 whose body is a JSON object, as every provider's is. Any other
+ * success (an empty or non-JSON body, a 204) fails with RM_EPROTOCOL: it
+ * says nothing about the key, and it is no refusal either.
+ */
+int rm__http_check_answer(const rm__http_response *resp, const char *name,
+                          rm_error *err);
+
+/*
  * Fails a check on an error answer: code and outcome as for a send, but
  * never AMBIGUOUS (a check sends no mail) nor PERM_RECIPIENT (it has no
  * recipients), with the HTTP status.

@@ -349,9 +349,11 @@ static int read_domain(void *ctx, const rm__http *h,
 	cJSON *root;
 	const char *text;
 	char raw[301];
-	int rc;
+	int rc = rm__http_check_answer(resp, "Mailgun", err);
 
 	(void)ctx;
+	if (rc != RM_OK)
+		return rc;
 	if (resp->status == 200)
 		return describe_domain(h, resp, info, err);
 	root = rm__json_parse_body(resp);

@@ -390,9 +390,9 @@ static int pm_send(rm_transport *t, rm_message *msg, rm_result *r,
 /* Preflight check                                                        */
 /* ---------------------------------------------------------------------- */
 
-static int read_server(void *ctx, const rm__http *h,
-                       const rm__http_response *resp, rm_check_info *info,
-                       rm_error *err)
+static int read_server_answer(const rm__http *h,
+                              const rm__http_response *resp,
+                              rm_check_info *info, rm_error *err)
 {
 	cJSON *root = rm__json_parse_body(resp);
 	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
@@ -403,7 +403,6 @@ static int read_server(void *ctx, const rm__http *h,
 	rm_outcome outcome;
 	int rc = RM_OK;
 
-	(void)ctx;
 	if (resp->status == 200) {
 		snprintf(text, sizeof(text), "token accepted, server %.100s",
 		         name ? name : "(unnamed)");
@@ -421,6 +420,18 @@ static int read_server(void *ctx, const rm__http *h,
 	                         : pm_code(code, resp->status, outcome), text);
 	cJSON_Delete(root);
 	return rc;
+}
+
+static int read_server(void *ctx, const rm__http *h,
+                       const rm__http_response *resp, rm_check_info *info,
+                       rm_error *err)
+{
+	int rc = rm__http_check_answer(resp, "Postmark", err);
+
+	(void)ctx;
+	if (rc != RM_OK)
+		return rc;
+	return read_server_answer(h, resp, info, err);
 }
 
 static int pm_check(rm_transport *t, rm_check_info *info, rm_error *err)

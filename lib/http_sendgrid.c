@@ -509,6 +509,8 @@ static int has_scope(const cJSON *root, const char *scope)
 	const cJSON *scopes = cJSON_GetObjectItemCaseSensitive(root, "scopes");
 	const cJSON *s;
 
+	if (!cJSON_IsArray(scopes))
+		return 0;
 	cJSON_ArrayForEach(s, scopes) {
 		if (cJSON_IsString(s) && strcmp(s->valuestring, scope) == 0)
 			return 1;
@@ -524,9 +526,11 @@ static int read_scopes(void *ctx, const rm__http *h,
 {
 	cJSON *root;
 	rm__buf text;
-	int rc = RM_OK;
+	int rc = rm__http_check_answer(resp, "SendGrid", err);
 
 	(void)ctx;
+	if (rc != RM_OK)
+		return rc;
 	if (resp->status == 200) {
 		root = rm__json_parse_body(resp);
 		if (has_scope(root, SG_SEND_SCOPE))

@@ -651,8 +651,10 @@ static int read_account(void *ctx, const rm__http *h,
 	const char *m;
 	char code[128], text[600];
 	rm_outcome outcome;
-	int rc;
+	int rc = rm__http_check_answer(resp, "SES", err);
 
+	if (rc != RM_OK)
+		return rc;
 	if (resp->status == 200)
 		return describe_account(ctx, h, resp, info, err);
 	root = rm__json_parse_body(resp);

@@ -219,16 +219,15 @@ static int s2g_send(rm_transport *t, rm_message *msg, rm_result *r,
 /* Preflight check                                                        */
 /* ---------------------------------------------------------------------- */
 
-static int read_cycle(void *ctx, const rm__http *h,
-                      const rm__http_response *resp, rm_check_info *info,
-                      rm_error *err)
+static int read_cycle_answer(const rm__http *h,
+                             const rm__http_response *resp,
+                             rm_check_info *info, rm_error *err)
 {
 	cJSON *root = rm__json_parse_body(resp);
 	const cJSON *data = cJSON_GetObjectItemCaseSensitive(root, "data");
 	char text[600];
 	int rc = RM_OK;
 
-	(void)ctx;
 	if (resp->status == 200) {
 		snprintf(text, sizeof(text), "key accepted, %.0f of %.0f "
 		         "emails left this cycle",
@@ -245,6 +244,18 @@ static int read_cycle(void *ctx, const rm__http *h,
 	}
 	cJSON_Delete(root);
 	return rc;
+}
+
+static int read_cycle(void *ctx, const rm__http *h,
+                      const rm__http_response *resp, rm_check_info *info,
+                      rm_error *err)
+{
+	int rc = rm__http_check_answer(resp, "SMTP2GO", err);
+
+	(void)ctx;
+	if (rc != RM_OK)
+		return rc;
+	return read_cycle_answer(h, resp, info, err);
 }
 
 static int s2g_check(rm_transport *t, rm_check_info *info, rm_error *err)

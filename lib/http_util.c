@@ -424,6 +424,24 @@ int rm__http_check(rm__http *h, rm__http_call_fn call,
 	return rc;
 }
 
+int rm__http_check_answer(const rm__http_response *resp, const char *name,
+                          rm_error *err)
+{
+	cJSON *root;
+	int object;
+
+	if (resp->status < 200 || resp->status >= 300)
+		return RM_OK;
+	root = rm__json_parse_body(resp);
+	object = resp->status == 200 && cJSON_IsObject(root);
+	cJSON_Delete(root);
+	if (object)
+		return RM_OK;
+	return rm__http_check_fail(err, name, resp, RM_OUTCOME_TRANSIENT,
+	                           RM_EPROTOCOL, "not the JSON object the "
+	                           "API answers with; is the endpoint right?");
+}
+
 int rm__http_check_fail(rm_error *err, const char *name,
                         const rm__http_response *resp, rm_outcome outcome,
                         int code, const char *text)

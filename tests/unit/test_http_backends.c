@@ -611,6 +611,39 @@ static void http__check(void **state)
 	fake_mode(f, NULL);
 }
 
+/*
+ * Answers a check cannot read as the provider's: a success status with
+ * no body, a body that is not a JSON object (a proxy's page, a wrong
+ * endpoint), or a 2xx other than the 200 every provider documents. None
+ * says anything about the key, so none passes; none is a refusal either.
+ */
+static void http__check_unreadable_answers(void **state)
+{
+	const fake *f = *state;
+	const check_want cases[] = {
+		{ "empty 200", "{\"status\":200}", RM_EPROTOCOL,
+		  RM_OUTCOME_TRANSIENT, 200, "HTTP 200" },
+		{ "string 200", "{\"status\":200,\"body\":\"<html>ok\"}",
+		  RM_EPROTOCOL, RM_OUTCOME_TRANSIENT, 200, "HTTP 200" },
+		{ "array 200", "{\"status\":200,\"body\":[1,2]}",
+		  RM_EPROTOCOL, RM_OUTCOME_TRANSIENT, 200, "HTTP 200" },
+		{ "204", "{\"status\":204}", RM_EPROTOCOL,
+		  RM_OUTCOME_TRANSIENT, 204, "HTTP 204" },
+		{ "202 with an object", "{\"status\":202,\"body\":{}}",
+		  RM_EPROTOCOL, RM_OUTCOME_TRANSIENT, 202, "HTTP 202" },
+		{ "redirect", "{\"status\":302,\"headers\":{\"Location\":"
+		  "\"http://127.0.0.2:1/\"},\"body\":{}}", RM_EREJECTED,
+		  RM_OUTCOME_PERM_PROVIDER, 302, "HTTP 302" },
+	};
+	rm_transport *t = open_check(f, f->url_user);
+	size_t i;
+
+	for (i = 0; i < RM__ARRAY_LEN(cases); i++)
+		run_check(f, t, &cases[i]);
+	rm_transport_close(t);
+	fake_mode(f, NULL);
+}
+
 /* A check with the transcript logged: the key shows nowhere in it. */
 static void http__check_log_never_shows_the_key(void **state)
 {
@@ -654,6 +687,15 @@ static void sendgrid__check_needs_mail_send(void **state)
 {
 	check_refusal(*state, "{\"status\":200,\"body\":{\"scopes\":"
 	              "[\"user.profile.read\"]}}", RM_EAUTH, "lack mail.send");
+}
+
+/* Scopes that are not an array of strings do not hold mail.send. */
+static void sendgrid__check_scopes_must_be_an_array(void **state)
+{
+	check_refusal(*state, "{\"status\":200,\"body\":{\"scopes\":"
+	              "{\"a\":\"mail.send\"}}}", RM_EAUTH, "lack mail.send");
+	check_refusal(*state, "{\"status\":200,\"body\":{\"scopes\":"
+	              "\"mail.send\"}}", RM_EAUTH, "lack mail.send");
 }
 
 static void mailgun__check_disabled_domain(void **state)
@@ -1216,6 +1258,8 @@ int main(void)
 	const struct CMUnitTest sendgrid[] = {
 		T(http__check, sendgrid_fake),
 		T(http__check_log_never_shows_the_key, sendgrid_fake),
+		T(http__check_unreadable_answers, sendgrid_fake),
+		T(sendgrid__check_scopes_must_be_an_array, sendgrid_fake),
 		T(sendgrid__check_needs_mail_send, sendgrid_fake),
 		T(sendgrid__sends_the_message, sendgrid_fake),
 		T(http__log_never_shows_the_key, sendgrid_fake),
@@ -1227,6 +1271,7 @@ int main(void)
 	const struct CMUnitTest mailgun[] = {
 		T(http__check, mailgun_fake),
 		T(http__check_log_never_shows_the_key, mailgun_fake),
+		T(http__check_unreadable_answers, mailgun_fake),
 		T(mailgun__check_disabled_domain, mailgun_fake),
 		T(mailgun__sends_the_message, mailgun_fake),
 		T(http__log_never_shows_the_key, mailgun_fake),
@@ -1236,6 +1281,7 @@ int main(void)
 	const struct CMUnitTest ses[] = {
 		T(http__check, ses_fake),
 		T(http__check_log_never_shows_the_key, ses_fake),
+		T(http__check_unreadable_answers, ses_fake),
 		T(ses__check_sending_disabled, ses_fake),
 		T(ses__sends_the_message, ses_fake),
 		T(ses__destination_follows_the_rcpt_mask, ses_fake),
@@ -1247,6 +1293,7 @@ int main(void)
 	const struct CMUnitTest postmark[] = {
 		T(http__check, postmark_fake),
 		T(http__check_log_never_shows_the_key, postmark_fake),
+		T(http__check_unreadable_answers, postmark_fake),
 		T(postmark__sends_the_message, postmark_fake),
 		T(http__log_never_shows_the_key, postmark_fake),
 		T(postmark__errors, postmark_fake),
@@ -1257,6 +1304,7 @@ int main(void)
 	const struct CMUnitTest smtp2go[] = {
 		T(http__check, smtp2go_fake),
 		T(http__check_log_never_shows_the_key, smtp2go_fake),
+		T(http__check_unreadable_answers, smtp2go_fake),
 		T(smtp2go__sends_the_message, smtp2go_fake),
 		T(http__log_never_shows_the_key, smtp2go_fake),
 		T(smtp2go__errors, smtp2go_fake),
