@@ -121,6 +121,14 @@ static void say_error(const char *what, const rm_error *err)
 	    err->message[0] ? ": " : "", err->message);
 }
 
+/* -f '' or -f '<>': the null reverse path of a bounce or an auto-reply,
+ * which nothing may answer (RFC 5321 section 4.5.5, RFC 3834 section 2). */
+static int is_null_sender(const char *sender)
+{
+	return sender != NULL &&
+	       (sender[0] == '\0' || strcmp(sender, "<>") == 0);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Command line                                                           */
 /* ---------------------------------------------------------------------- */
@@ -577,7 +585,7 @@ static void put_phrase(FILE *f, const char *name)
 }
 
 /* The From field sendmail would add: -F or the account's full name,
- * and -f or user@domain. */
+ * and -f or user@domain (the null sender <> is no address for From). */
 static void put_from(FILE *f, const options *o, const config *c)
 {
 	struct passwd *pw = getpwuid(getuid());
@@ -595,7 +603,7 @@ static void put_from(FILE *f, const options *o, const config *c)
 		put_phrase(f, name);
 		fputc(' ', f);
 	}
-	if (o->sender != NULL)
+	if (o->sender != NULL && !is_null_sender(o->sender))
 		fprintf(f, "<%s>\r\n", o->sender);
 	else
 		fprintf(f, "<%s@%s>\r\n", pw ? pw->pw_name : "nobody",
@@ -953,8 +961,14 @@ static int mail_back(const job *j, const config *c, const attempt *a)
 	rm_transport *t = NULL;
 	rm_message *m = NULL;
 	rm_error err;
-	int rc = rm_message_new(&m, &err);
+	int rc;
 
+	if (is_null_sender(j->sender)) {
+		say("the error is not mailed back: the message came from the "
+		    "null sender <>");
+		return RM_EINVAL;
+	}
+	rc = rm_message_new(&m, &err);
 	if (rc == RM_OK)
 		rc = build_report(m, j, a);
 	if (rc == RM_OK)
@@ -989,8 +1003,10 @@ static int write_spool_file(FILE *f, const job *j, char **rcpts,
 {
 	size_t i;
 
+	/* An empty line value means no -f: the null sender is kept as <>. */
 	fprintf(f, "%s\nsender %s\nextract %d\n", SPOOL_MAGIC,
-	        j->sender ? j->sender : "", rcpts == j->rcpts && j->extract);
+	        is_null_sender(j->sender) ? "<>" : j->sender ? j->sender : "",
+	        rcpts == j->rcpts && j->extract);
 	for (i = 0; i < count; i++)
 		fprintf(f, "rcpt %s\n", rcpts[i]);
 	fputc('\n', f);

@@ -379,6 +379,34 @@ RELAYMAIL_URL=$small check_status "-oeq: quiet, same exit status" 69 \
 	"$sm" -oeq -t <<<"$big"
 check_grep "-oeq: nothing on stderr" '^$' "$last_output"
 
+# A bounce (-f '' or -f '<>', the null sender) keeps MAIL FROM:<> through
+# the spool, and no error report answers it: a report to a bounce's From
+# could bounce in turn (RFC 5321 section 4.5.5, RFC 3834).
+bounce=$'From: MAILER-DAEMON@example.com\nTo: b@example.com\nSubject: bounce\n\nreturned\n'
+RELAYMAIL_URL="smtp://127.0.0.1:$down" check_status \
+	"null sender: -f '' spooled while the relay is down" 0 \
+	"$sm" -f '' -t <<<"$bounce"
+RELAYMAIL_URL=$small check_status "null sender: -q sends it" 0 "$sm" -q
+check "null sender: the sink got it" wait_for_file "$work/small/2.json"
+check "null sender: still MAIL FROM:<> after the spool" \
+	pyq "$work/small/2.eml" "$work/small/2.json" 'e["mail_from"] == ""'
+RELAYMAIL_URL="smtp://127.0.0.1:$down" check_status \
+	"null sender: a big bounce spooled" 0 "$sm" -f '' -t <<<"$big"
+RELAYMAIL_URL=$small check_status "null sender: -q -oem, refused for good" \
+	0 "$sm" -q -oem
+check_grep "null sender: -q -oem mails no report" \
+	'not mailed back: .*null sender' "$last_output"
+RELAYMAIL_URL=$small check_status "null sender: -f '<>' -oem keeps 69" 69 \
+	"$sm" -f '<>' -oem -t <<<"$big"
+check_grep "null sender: -f '<>' -oem says why no report" \
+	'not mailed back: .*null sender' "$last_output"
+check "null sender: the sink got no report" test ! -e "$work/small/3.json"
+RELAYMAIL_URL=$small check_status "null sender: no From: one is added" 0 \
+	"$sm" -f '<>' b@example.com <<<$'Subject: no from\n\nbody'
+check "null sender: From is the account, MAIL FROM:<>" \
+	pyq "$work/small/3.eml" "$work/small/3.json" 'e["mail_from"] == ""' \
+	'"@" in m["From"] and "<>" not in m["From"]'
+
 # A report the relay refuses as well: the first failure's status, said.
 stop_pid "$sink_pid"
 start_sink "$work/tiny" --max-size 200
