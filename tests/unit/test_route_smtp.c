@@ -184,6 +184,50 @@ static const row rows[] = {
 	  { FS_DONE }, 0, "b@example.net",
 	  RM_OK, RM_OUTCOME_DELIVERED, "a/transient/0 a/delivered/500",
 	  1, 1, NULL },
+	{ "452 split, dropped before the second RCPT reply: r2 alone",
+	  "retry(" CHILD("A", "a") ")",
+	  { HELLO, FS_C(4),
+	    FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	         "452 4.5.3 Too many recipients\r\n354 go\r\n"),
+	    FS_BODY, FS_S(QUEUED), FS_C(3), FS_S("250 2.1.0 Ok\r\n"),
+	    FS_NEXT, HELLO, SEND_OK, BYE },
+	  { FS_DONE }, 0, "r1@example.net, r2@example.net",
+	  RM_OK, RM_OUTCOME_DELIVERED, "a/delivered/0 a/delivered/500",
+	  2, 2,
+	  "EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n"
+	  "RCPT TO:<r1@example.net>\r\nRCPT TO:<r2@example.net>\r\n"
+	  "DATA\r\n[data]\r\n"
+	  "MAIL FROM:<a@example.com>\r\nRCPT TO:<r2@example.net>\r\n"
+	  "DATA\r\n"
+	  "EHLO client.example\r\nMAIL FROM:<a@example.com>\r\n"
+	  "RCPT TO:<r2@example.net>\r\nDATA\r\n[data]\r\nQUIT\r\n" },
+	{ "452 split, dropped after the second dot: r2 not resent",
+	  "retry(" CHILD("A", "a") ")",
+	  { HELLO, FS_C(4),
+	    FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"
+	         "452 4.5.3 Too many recipients\r\n354 go\r\n"),
+	    FS_BODY, FS_S(QUEUED), FS_C(3), FS_S(OK3), FS_BODY, FS_HANGUP,
+	    FS_DONE },
+	  { FS_DONE }, 0, "r1@example.net, r2@example.net",
+	  RM_OK, RM_OUTCOME_DELIVERED, "a/delivered/0", 2, 1, NULL },
+	{ "dropped after MAIL's reply alone: retried whole",
+	  "retry(" CHILD("A", "a") ")",
+	  { HELLO, FS_C(4), FS_S("250 2.1.0 Ok\r\n"),
+	    FS_NEXT, HELLO, FS_C(4),
+	    FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+	         "354 go\r\n"), FS_BODY, FS_S(QUEUED), BYE },
+	  { FS_DONE }, 0, "r1@example.net, r2@example.net",
+	  RM_OK, RM_OUTCOME_DELIVERED, "a/transient/0 a/delivered/500",
+	  1, 1, NULL },
+	{ "dropped after one of two RCPT replies: both retried",
+	  "retry(" CHILD("A", "a") ")",
+	  { HELLO, FS_C(4), FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n"),
+	    FS_NEXT, HELLO, FS_C(4),
+	    FS_S("250 2.1.0 Ok\r\n250 2.1.5 Ok\r\n250 2.1.5 Ok\r\n"
+	         "354 go\r\n"), FS_BODY, FS_S(QUEUED), BYE },
+	  { FS_DONE }, 0, "r1@example.net, r2@example.net",
+	  RM_OK, RM_OUTCOME_DELIVERED, "a/transient/0 a/delivered/500",
+	  1, 1, NULL },
 	{ "every relay down: transient, nothing sent",
 	  "failover(" CHILD("R", "a") " retry(" CHILD("R", "b") ")"
 	  "?attempts=2)",
@@ -457,6 +501,68 @@ static void route_smtp__ambiguous_keeps_rcpt_reply(void **state)
 	finish(&x);
 }
 
+/* A 452 split whose second transaction ends after its dot unanswered:
+ * r1 was taken, r2 is ambiguous with its RCPT reply, none refused. */
+static void route_smtp__split_then_ambiguous_statuses(void **state)
+{
+	rm_recipient_status st;
+	run x;
+
+	(void)state;
+	start(&x, row_named("452 split, dropped after the second dot: r2 "
+	                    "not resent"));
+	assert_int_equal(rm_result_recipient_count(x.r), 2);
+	assert_int_equal(rm_result_rejected_count(x.r), 0);
+	assert_int_equal(rm_result_recipient(x.r, 0, &st), 0);
+	assert_true(st.accepted);
+	assert_int_equal(st.outcome, RM_OUTCOME_DELIVERED);
+	assert_int_equal(rm_result_recipient(x.r, 1, &st), 0);
+	assert_false(st.accepted);
+	assert_int_equal(st.outcome, RM_OUTCOME_AMBIGUOUS);
+	assert_int_equal(st.reply_code, 250);
+	finish(&x);
+}
+
+/* The null reverse path stays MAIL FROM:<> on a partial retry, on the
+ * kept connection (refused with 421) and on the fresh one. */
+static void route_smtp__null_path_on_partial_retry(void **state)
+{
+	static const fs_step a[] = {
+		HELLO, FS_C(4),
+		FS_S("250 2.1.0 Ok\r\n450 4.2.1 Mailbox busy\r\n"
+		     "250 2.1.5 Ok\r\n354 go\r\n"),
+		FS_BODY, FS_S(QUEUED), FS_C(1), FS_S("421 4.3.2 Bye\r\n"),
+		FS_NEXT, HELLO, SEND_OK, BYE
+	};
+	char url[256];
+	rm_message *m;
+	run x;
+
+	(void)state;
+	memset(&x, 0, sizeof(x));
+	assert_int_equal(fake_smtp_start(&x.a, a, NULL), 0);
+	snprintf(url, sizeof(url), "retry(smtp://127.0.0.1:%d?ehlo=client."
+	         "example#a)", fake_smtp_port(x.a));
+	assert_int_equal(rm_transport_open(&x.t, url, NULL, NULL), 0);
+	fb_clock_install(x.t, &x.clock);
+	assert_int_equal(rm_result_new(&x.r, NULL), 0);
+	m = fb_message("r1@example.net, r2@example.net");
+	assert_int_equal(rm_message_set_envelope_from(m, "<>", NULL), 0);
+	assert_int_equal(rm_send(x.t, m, x.r, NULL), RM_OK);
+	rm_message_free(m);
+	rm_transport_close(x.t);
+	assert_int_equal(fake_smtp_wait(x.a), 0);
+	assert_int_equal(rm_result_rejected_count(x.r), 0);
+	assert_string_equal(fake_smtp_transcript(x.a),
+	                    "EHLO client.example\r\nMAIL FROM:<>\r\n"
+	                    "RCPT TO:<r1@example.net>\r\nRCPT TO:<r2@"
+	                    "example.net>\r\nDATA\r\n[data]\r\n"
+	                    "MAIL FROM:<>\r\nEHLO client.example\r\n"
+	                    "MAIL FROM:<>\r\nRCPT TO:<r1@example.net>\r\n"
+	                    "DATA\r\n[data]\r\nQUIT\r\n");
+	finish(&x);
+}
+
 static int setup(void **state)
 {
 	(void)state;
@@ -474,7 +580,7 @@ static int teardown(void **state)
 
 int main(void)
 {
-	struct CMUnitTest tests[ROWS + 3];
+	struct CMUnitTest tests[ROWS + 5];
 	size_t i;
 
 	for (i = 0; i < ROWS; i++) {
@@ -490,5 +596,9 @@ int main(void)
 		route_smtp__unreached_recipients_not_refused);
 	tests[ROWS + 2] = (struct CMUnitTest)cmocka_unit_test(
 		route_smtp__ambiguous_keeps_rcpt_reply);
+	tests[ROWS + 3] = (struct CMUnitTest)cmocka_unit_test(
+		route_smtp__split_then_ambiguous_statuses);
+	tests[ROWS + 4] = (struct CMUnitTest)cmocka_unit_test(
+		route_smtp__null_path_on_partial_retry);
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
