@@ -517,7 +517,8 @@ RM_EXTERN const char *rm_transport_name(const rm_transport *transport);
 RM_EXTERN int rm_send(rm_transport *transport, rm_message *msg,
                       rm_result *result, rm_error *err);
 
-/* What a preflight check learned about the server. */
+/* What a preflight check learned about the server; the server's text has
+ * its control bytes escaped (\r, \x1b), as in errors. */
 typedef struct rm_check_info {
 	char greeting[256];       /* the server's greeting text */
 	char extensions[1024];    /* EHLO keywords, space-separated */

@@ -461,8 +461,13 @@ void rm__http_check_describe(rm_check_info *info, const rm__http *h,
                              const char *name, const char *mechanism,
                              const char *what)
 {
-	snprintf(info->greeting, sizeof(info->greeting), "%s API at %s: %s",
-	         name, rm__http_base(h), what);
+	char text[sizeof(info->greeting)];
+
+	/* what may quote the provider (a server or domain name): shown with
+	 * control bytes escaped, as in errors and logs. */
+	snprintf(text, sizeof(text), "%s API at %s: %s", name,
+	         rm__http_base(h), what);
+	rm__copy_escaped(info->greeting, sizeof(info->greeting), text);
 	snprintf(info->auth_mechanism, sizeof(info->auth_mechanism), "%s",
 	         mechanism);
 }

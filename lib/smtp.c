@@ -679,11 +679,13 @@ static void smtp_close(rm_transport *t)
 	t->impl = NULL;
 }
 
+/* The server's own text is shown with control bytes escaped, as in
+ * errors and logs: programs print it. */
 static void fill_info(rm__smtp *s, rm_check_info *info)
 {
-	snprintf(info->greeting, sizeof(info->greeting), "%s", s->greeting);
-	snprintf(info->extensions, sizeof(info->extensions), "%s",
-	         s->caps.keywords);
+	rm__copy_escaped(info->greeting, sizeof(info->greeting), s->greeting);
+	rm__copy_escaped(info->extensions, sizeof(info->extensions),
+	                 s->caps.keywords);
 	rm__tls_describe(s->conn.tls, info->tls, sizeof(info->tls));
 	snprintf(info->auth_mechanism, sizeof(info->auth_mechanism), "%s",
 	         s->auth_mech >= 0 ? rm__auth_names[s->auth_mech] : "none");

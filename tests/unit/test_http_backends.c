@@ -714,6 +714,19 @@ static void mailgun__check_disabled_domain(void **state)
 	fake_mode(*state, NULL);
 }
 
+/* The server's name is the provider's text: escaped in the greeting. */
+static void postmark__check_name_escaped(void **state)
+{
+	const check_want w = { "name with control bytes",
+		"{\"status\":200,\"body\":{\"Name\":\"a\\u001b[2J\\nb\"}}",
+		RM_OK, RM_OUTCOME_NONE, 0, "server a\\x1b[2J\\nb" };
+	rm_transport *t = open_check(*state, ((const fake *)*state)->url_user);
+
+	run_check(*state, t, &w);
+	rm_transport_close(t);
+	fake_mode(*state, NULL);
+}
+
 static void ses__check_sending_disabled(void **state)
 {
 	check_refusal(*state, "{\"status\":200,\"body\":{"
@@ -1294,6 +1307,7 @@ int main(void)
 		T(http__check, postmark_fake),
 		T(http__check_log_never_shows_the_key, postmark_fake),
 		T(http__check_unreadable_answers, postmark_fake),
+		T(postmark__check_name_escaped, postmark_fake),
 		T(postmark__sends_the_message, postmark_fake),
 		T(http__log_never_shows_the_key, postmark_fake),
 		T(postmark__errors, postmark_fake),

@@ -1387,6 +1387,26 @@ static void dialogue__connect_refused_no_recipients(void **state)
 	rm_transport_close(t);
 }
 
+/* A greeting with terminal sequences reaches rm_check_info escaped, as
+ * errors and log lines show it: programs print what a check found. */
+static void dialogue__check_info_escaped(void **state)
+{
+	static const fs_step script[] = {
+		FS_S("220 fake.example \x1b[2J\x07 ESMTP\r\n"), FS_C(1),
+		FS_S(EHLO_PLAIN), BYE
+	};
+	rm_check_info info;
+	st_run x;
+
+	(void)state;
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(rm_transport_check(x.t, &info, &x.err), RM_OK);
+	assert_string_equal(info.greeting,
+	                    "fake.example \\x1b[2J\\x07 ESMTP");
+	st_close(&x);
+	st_free(&x);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1436,6 +1456,7 @@ int main(void)
 		cmocka_unit_test(dialogue__ipv6_loopback),
 		cmocka_unit_test(dialogue__connect_refused),
 		cmocka_unit_test(dialogue__connect_refused_no_recipients),
+		cmocka_unit_test(dialogue__check_info_escaped),
 		cmocka_unit_test(dialogue__ambiguous_keeps_rcpt_replies),
 	};
 
