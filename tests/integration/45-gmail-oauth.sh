@@ -2,7 +2,7 @@
 # gmail+oauth:// through relaymail-send against two loopback fakes: the
 # OAuth2 token endpoint (tests/fakes/token_endpoint.py) and nodemailer's
 # smtp-server with STARTTLS, accepting XOAUTH2 only with a token the
-# endpoint issued (lib/smtp_oauth_server.js). Checked: the token is
+# endpoint issued (lib/smtp_server.js --oauth). Checked: the token is
 # fetched and used, a refused token gets the error challenge answered
 # and exactly one refresh, a token that is always refused is not
 # refreshed in a loop, a dead refresh token is reported, no log line
@@ -26,9 +26,9 @@ check "a test CA and server certificate are made" \
 at_exit stop_pid "$!"
 mkdir -p "$work/tok"
 touch "$work/tok/valid"
-node "$itlib/smtp_oauth_server.js" --dir "$work/out" \
+node "$itlib/smtp_server.js" --dir "$work/out" \
 	--port-file "$work/port" --key "$work/certs/server.key" \
-	--cert "$work/certs/server.pem" --valid "$work/tok/valid" \
+	--cert "$work/certs/server.pem" --oauth "$work/tok/valid" \
 	--login "apikey:SG.it-key" >"$work/server.log" 2>&1 </dev/null &
 at_exit stop_pid "$!"
 if wait_for_file "$work/tok/port" && wait_for_file "$work/port"; then

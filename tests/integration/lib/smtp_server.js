@@ -1,15 +1,27 @@
 // A test SMTP server built on nodemailer's smtp-server: an independent
-// SMTP implementation with AUTH PLAIN, LOGIN, CRAM-MD5 and XOAUTH2,
-// STARTTLS, SMTPUTF8 and a SIZE limit. Each accepted message is stored
-// as DIR/N.eml with its envelope in DIR/N.json.
+// SMTP implementation with STARTTLS, SMTPUTF8 and a SIZE limit. Each
+// accepted message is stored as DIR/N.eml with its envelope and the
+// user that logged in in DIR/N.json; every AUTH attempt is logged to
+// DIR/auth.log as "METHOD USER ok|refused" (never the password or token).
 //
 // usage: node smtp_server.js --dir DIR --port-file FILE --key KEY
 //        --cert CERT [--size BYTES] [--auth-optional]
+//        [--oauth TOKENS [--login USER:PASSWORD]...]
 //
-// Known credentials: user "alice@example.com" with password
-// "correct horse battery", and the XOAUTH2 access token "ya29.test-token"
-// for the same user. Recipients at nobody@... are refused with 550 and
-// those at busy@... with 450.
+// By default it offers AUTH PLAIN, LOGIN, CRAM-MD5 and XOAUTH2 with fixed
+// credentials: user "alice@example.com" with password "correct horse
+// battery", and the XOAUTH2 access token "ya29.test-token" for the same
+// user.
+//
+// With --oauth it stands in for an OAuth2 provider such as Gmail: it
+// offers AUTH PLAIN and XOAUTH2, accepts an XOAUTH2 token only while it
+// is a line of the file TOKENS (the tokens the fake token endpoint issued
+// and has not revoked), and AUTH PLAIN only for the --login pairs.
+//
+// A refused XOAUTH2 token gets the error challenge (with Google's scope
+// under --oauth) and, once the client answers it with an empty line, 535.
+// Recipients at nobody@... are refused with 550 and those at busy@...
+// with 450.
 'use strict';
 
 const fs = require('fs');
@@ -21,7 +33,7 @@ const PASSWORD = 'correct horse battery';
 const TOKEN = 'ya29.test-token';
 
 function parseArgs(argv) {
-	const opts = { size: 0, authOptional: false };
+	const opts = { size: 0, authOptional: false, logins: [] };
 	for (let i = 0; i < argv.length; i++) {
 		const a = argv[i];
 		if (a === '--auth-optional') opts.authOptional = true;
@@ -30,29 +42,75 @@ function parseArgs(argv) {
 		else if (a === '--key') opts.key = argv[++i];
 		else if (a === '--cert') opts.cert = argv[++i];
 		else if (a === '--size') opts.size = Number(argv[++i]);
+		else if (a === '--oauth') opts.oauth = argv[++i];
+		else if (a === '--login') opts.logins.push(argv[++i]);
 		else throw new Error('unknown argument ' + a);
 	}
 	if (!opts.dir || !opts.portFile || !opts.key || !opts.cert)
 		throw new Error('--dir, --port-file, --key and --cert are needed');
+	if (opts.logins.length && !opts.oauth)
+		throw new Error('--login goes with --oauth');
 	return opts;
 }
 
-// Checks one login; CRAM-MD5 carries only a digest of the password.
-function checkAuth(auth) {
+// The tokens the token endpoint issued and has not revoked.
+function validTokens(file) {
+	try {
+		const text = fs.readFileSync(file, 'utf8');
+		return text.split('\n').filter(Boolean);
+	} catch (e) {
+		return [];
+	}
+}
+
+// The fixed test login; CRAM-MD5 carries only a digest of the password.
+function checkFixed(auth) {
 	if (auth.username !== USER) return false;
 	if (auth.method === 'XOAUTH2') return auth.accessToken === TOKEN;
 	if (auth.method === 'CRAM-MD5') return auth.validatePassword(PASSWORD);
 	return auth.password === PASSWORD;
 }
 
-function onAuth(auth, session, callback) {
-	if (checkAuth(auth))
-		return callback(null, { user: auth.username });
+function checkOauth(opts, auth) {
 	if (auth.method === 'XOAUTH2')
-		return callback(null, {
-			data: { status: '401', schemes: 'bearer', scope: 'mail' },
-		});
-	return callback(new Error('Invalid username or password'));
+		return validTokens(opts.oauth).includes(auth.accessToken);
+	return opts.logins.includes(auth.username + ':' + auth.password);
+}
+
+// What differs between the fixed test login and an OAuth2 provider.
+function authProfile(opts) {
+	if (opts.oauth)
+		return {
+			name: 'smtp-oauth.relaymail.test',
+			methods: ['PLAIN', 'XOAUTH2'],
+			scope: 'https://mail.google.com/',
+			check: (auth) => checkOauth(opts, auth),
+		};
+	return {
+		name: 'smtp-server.relaymail.test',
+		methods: ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'],
+		scope: 'mail',
+		check: checkFixed,
+	};
+}
+
+function onAuth(dir, profile) {
+	return (auth, session, callback) => {
+		const good = profile.check(auth);
+		fs.appendFileSync(path.join(dir, 'auth.log'), auth.method +
+		                  ' ' + auth.username + ' ' +
+		                  (good ? 'ok' : 'refused') + '\n');
+		if (good)
+			return callback(null, { user: auth.username });
+		if (auth.method === 'XOAUTH2')
+			return callback(null, {
+				data: {
+					status: '401', schemes: 'bearer',
+					scope: profile.scope,
+				},
+			});
+		return callback(new Error('Invalid username or password'));
+	};
 }
 
 function onRcptTo(address, session, callback) {
@@ -102,16 +160,17 @@ function onData(dir) {
 
 function main() {
 	const opts = parseArgs(process.argv.slice(2));
+	const profile = authProfile(opts);
 	fs.mkdirSync(opts.dir, { recursive: true });
 	const server = new SMTPServer({
-		name: 'smtp-server.relaymail.test',
+		name: profile.name,
 		key: fs.readFileSync(opts.key),
 		cert: fs.readFileSync(opts.cert),
-		authMethods: ['PLAIN', 'LOGIN', 'CRAM-MD5', 'XOAUTH2'],
+		authMethods: profile.methods,
 		authOptional: opts.authOptional,
 		size: opts.size,
 		logger: false,
-		onAuth,
+		onAuth: onAuth(opts.dir, profile),
 		onRcptTo,
 		onData: onData(opts.dir),
 	});
