@@ -9,10 +9,16 @@ Prints one line per difference and exits 1 if there is any.
 """
 import email
 import email.policy
-import hashlib
 import json
+import os
 import re
 import sys
+
+# Which parts are bodies and what a part is: shared with the
+# integration scripts (tests/integration/lib/parse_py.py).
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)),
+                                "..", "integration", "lib"))
+import parse_py  # noqa: E402
 
 
 def wire_problems(raw, utf8_headers):
@@ -33,37 +39,8 @@ def wire_problems(raw, utf8_headers):
 
 
 def addresses(msg, name):
-    header = msg[name]
-    if header is None:
-        return []
-    return [[a.display_name, a.addr_spec] for a in header.addresses]
-
-
-def part_info(part):
-    data = part.get_payload(decode=True) or b""
-    cid = part.get("Content-ID")
-    return {
-        "filename": part.get_filename(),
-        "content_type": part.get_content_type(),
-        "content_id": str(cid).strip().strip("<>") if cid else None,
-        "size": len(data),
-        "sha256": hashlib.sha256(data).hexdigest(),
-    }
-
-
-def read_parts(msg):
-    bodies, attachments, defects = {}, [], list(msg.defects)
-    for part in msg.walk():
-        defects.extend(part.defects)
-        if part.is_multipart():
-            continue
-        ctype = part.get_content_type()
-        if (ctype in ("text/plain", "text/html") and ctype not in bodies
-                and part.get_filename() is None):
-            bodies[ctype] = part.get_content()
-        else:
-            attachments.append(part_info(part))
-    return bodies, attachments, defects
+    return [[a["name"], a["address"]]
+            for a in parse_py.addresses(msg, name)]
 
 
 def norm_text(s):
@@ -111,7 +88,7 @@ def compare_headers(problems, msg, want):
 
 def compare(raw, msg, want):
     problems = wire_problems(raw, want.get("utf8_headers", False))
-    bodies, attachments, defects = read_parts(msg)
+    bodies, attachments, defects = parse_py.walk_parts(msg)
     if defects:
         problems.append("defects: %r" % defects)
     compare_headers(problems, msg, want)

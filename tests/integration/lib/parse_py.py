@@ -4,6 +4,9 @@ any defect the parser notices is an error, as is any part it cannot
 decode.
 
 usage: parse_py.py MESSAGE.eml
+
+tests/verify/verify.py reads its messages through walk_parts and
+addresses too.
 """
 import email
 import email.policy
