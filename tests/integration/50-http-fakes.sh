@@ -16,23 +16,6 @@ unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 send="$bin/relaymail-send"
 fakes="$top/tests/fakes"
 
-# start_fake PROVIDER KEY [DIR]: starts the fake in $work/DIR (default
-# PROVIDER); sets port.
-start_fake() {
-	local dir="$work/${3:-$1}"
-	mkdir -p "$dir"
-	"$py" "$fakes/fake_provider.py" --provider "$1" --dir "$dir" \
-		--key "$2" --domain mg.example.com --region eu-west-1 \
-		2>"$dir.log" &
-	at_exit stop_pid "$!"
-	if ! wait_for_file "$dir/port"; then
-		echo "# the $1 fake did not start:"
-		sed 's/^/#   /' "$dir.log"
-		return 1
-	fi
-	port=$(cat "$dir/port")
-}
-
 # The fixture's options without its Bcc (for SMTP2GO, which refuses it).
 without_bcc() {
 	local skip=0 a

@@ -16,12 +16,8 @@ if [ ! -d "$top/tests/node_modules/@sendgrid/mail" ]; then
 	it_finish
 fi
 
-mkdir -p "$work/fake" "$work/files"
-"$py" "$fakes/fake_provider.py" --provider sendgrid --dir "$work/fake" \
-	--key SG.key 2>"$work/fake.log" &
-at_exit stop_pid "$!"
-wait_for_file "$work/fake/port" || { not_ok "the fake starts"; it_finish; }
-port=$(cat "$work/fake/port")
+mkdir -p "$work/files"
+start_fake sendgrid SG.key fake || { not_ok "the fake starts"; it_finish; }
 base="http://127.0.0.1:$port"
 cp "$top/examples/data/relaymail.png" "$work/files/logo.png"
 printf '%%PDF-1.4\n%%\xe2\xe3\xcf\xd3\n1 0 obj <<>> endobj\n' \

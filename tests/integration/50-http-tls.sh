@@ -21,14 +21,7 @@ fi
 
 # start_tls_fake NAME CERT KEY: a Postmark fake over HTTPS; sets port.
 start_tls_fake() {
-	local dir="$work/$1"
-	mkdir -p "$dir"
-	"$py" "$top/tests/fakes/fake_provider.py" --provider postmark \
-		--dir "$dir" --key pm-token --tls-cert "$2" --tls-key "$3" \
-		2>"$dir.log" &
-	at_exit stop_pid "$!"
-	wait_for_file "$dir/port" || return 1
-	port=$(cat "$dir/port")
+	start_fake postmark pm-token "$1" --tls-cert "$2" --tls-key "$3"
 }
 
 start_tls_fake good "$certs/server.pem" "$certs/server.key" ||

@@ -12,22 +12,6 @@ it_init 60-route-http
 unset RELAYMAIL_URL RELAYMAIL_PASSWORD RELAYMAIL_OAUTH_TOKEN
 unset http_proxy https_proxy HTTP_PROXY HTTPS_PROXY
 send="$bin/relaymail-send"
-fakes="$top/tests/fakes"
-
-# start_fake PROVIDER KEY: starts the fake in $work/PROVIDER; sets port.
-start_fake() {
-	local dir="$work/$1"
-	mkdir -p "$dir"
-	"$py" "$fakes/fake_provider.py" --provider "$1" --dir "$dir" \
-		--key "$2" --domain mg.example.com 2>"$dir.log" &
-	at_exit stop_pid "$!"
-	if ! wait_for_file "$dir/port"; then
-		echo "# the $1 fake did not start:"
-		sed 's/^/#   /' "$dir.log"
-		return 1
-	fi
-	port=$(cat "$dir/port")
-}
 
 # count PROVIDER ID: requests to the provider for the message ID that
 # passed its checks.

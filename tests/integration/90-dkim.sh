@@ -183,16 +183,10 @@ tamper from 'From: Ann Example' 'From: Ann Exampel'
 # fake, which keeps the MIME it got as N.eml; both verifiers read it.
 http_case() {
 	local p=$1 dir="$work/http-$1" port opts
-	mkdir -p "$dir"
-	"$py" "$top/tests/fakes/fake_provider.py" --provider "$p" --dir "$dir" \
-		--key "$2" --domain mg.example.com --region eu-west-1 \
-		2>"$dir.log" &
-	at_exit stop_pid "$!"
-	if ! wait_for_file "$dir/port"; then
+	if ! start_fake "$p" "$2" "http-$p"; then
 		not_ok "$p: the fake provider starts"
 		return
 	fi
-	port=$(cat "$dir/port")
 	opts=$(key_opts rsa2048)
 	check_status "$p: relaymail-send signs and posts the MIME" 0 \
 		env -u http_proxy -u HTTP_PROXY "$bin/relaymail-send" \

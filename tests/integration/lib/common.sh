@@ -149,6 +149,24 @@ start_sink() {
 	sink_port=$(cat "$dir.port")
 }
 
+# start_fake PROVIDER KEY [DIR [OPTION...]]: starts the fake HTTP provider
+# (tests/fakes/fake_provider.py) in $work/DIR (default PROVIDER), with
+# the OPTIONs added to its command line, and sets port.
+start_fake() {
+	local provider=$1 key=$2 dir="$work/${3:-$1}"
+	shift $(($# < 3 ? $# : 3))
+	mkdir -p "$dir"
+	"$py" "$top/tests/fakes/fake_provider.py" --provider "$provider" \
+		--dir "$dir" --key "$key" "$@" 2>"$dir.log" &
+	at_exit stop_pid "$!"
+	if ! wait_for_file "$dir/port"; then
+		echo "# the $provider fake did not start:"
+		sed 's/^/#   /' "$dir.log"
+		return 1
+	fi
+	port=$(cat "$dir/port")
+}
+
 # find_case DIR NAME: waits for the message in DIR/*.eml whose header
 # "X-Test-Case: NAME" marks it, and prints its path.
 find_case() {
