@@ -10,6 +10,7 @@
 #include <mbedtls/ecp.h>
 #include <mbedtls/entropy.h>
 #include <mbedtls/pk.h>
+#include <mbedtls/rsa.h>
 #include <mbedtls/x509_crt.h>
 
 #include "test_certs.h"
@@ -144,6 +145,21 @@ static int make_all(maker *m, test_certs *c)
 	return 0;
 }
 
+static void maker_init(maker *m)
+{
+	memset(m, 0, sizeof(*m));
+	mbedtls_entropy_init(&m->entropy);
+	mbedtls_ctr_drbg_init(&m->drbg);
+	mbedtls_pk_init(&m->ca_key);
+}
+
+static void maker_free(maker *m)
+{
+	mbedtls_pk_free(&m->ca_key);
+	mbedtls_ctr_drbg_free(&m->drbg);
+	mbedtls_entropy_free(&m->entropy);
+}
+
 int test_certs_make(test_certs *c)
 {
 	maker m;
@@ -153,14 +169,58 @@ int test_certs_make(test_certs *c)
 	snprintf(c->dir, sizeof(c->dir), "/tmp/rm-certs-XXXXXX");
 	if (mkdtemp(c->dir) == NULL)
 		return -1;
-	memset(&m, 0, sizeof(m));
-	mbedtls_entropy_init(&m.entropy);
-	mbedtls_ctr_drbg_init(&m.drbg);
-	mbedtls_pk_init(&m.ca_key);
+	maker_init(&m);
 	rc = make_all(&m, c);
-	mbedtls_pk_free(&m.ca_key);
-	mbedtls_ctr_drbg_free(&m.drbg);
-	mbedtls_entropy_free(&m.entropy);
+	maker_free(&m);
+	return rc;
+}
+
+static int new_rsa_key(maker *m, mbedtls_pk_context *key, unsigned bits)
+{
+	if (mbedtls_pk_setup(key, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)))
+		return -1;
+	return mbedtls_rsa_gen_key(mbedtls_pk_rsa(*key),
+	                           mbedtls_ctr_drbg_random, &m->drbg, bits,
+	                           65537);
+}
+
+static int make_weak(maker *m, test_weak_cert *w, const char *dir,
+                     mbedtls_pk_context *leaf)
+{
+	static const spec ca = { "CN=weak test CA", "CN=weak test CA",
+	                         "20200101000000", "20991231235959", 1 };
+	static const spec s = { "CN=smtp.example.com", "CN=weak test CA",
+	                        "20200101000000", "20991231235959", 0 };
+	char ca_pem[4096];
+
+	if (mbedtls_ctr_drbg_seed(&m->drbg, mbedtls_entropy_func,
+	                          &m->entropy, NULL, 0) != 0 ||
+	    new_rsa_key(m, &m->ca_key, 2048) != 0 ||
+	    new_rsa_key(m, leaf, 1024) != 0)
+		return -1;
+	if (write_cert(m, &ca, &m->ca_key, &m->ca_key, ca_pem,
+	               sizeof(ca_pem)) != 0 ||
+	    write_cert(m, &s, leaf, &m->ca_key, w->cert,
+	               sizeof(w->cert)) != 0 ||
+	    mbedtls_pk_write_key_pem(leaf, (unsigned char *)w->key,
+	                             sizeof(w->key)) != 0)
+		return -1;
+	snprintf(w->ca_file, sizeof(w->ca_file), "%s/weak-ca.pem", dir);
+	return write_file(w->ca_file, ca_pem);
+}
+
+int test_certs_make_weak(test_weak_cert *w, const char *dir)
+{
+	mbedtls_pk_context leaf;
+	maker m;
+	int rc;
+
+	memset(w, 0, sizeof(*w));
+	maker_init(&m);
+	mbedtls_pk_init(&leaf);
+	rc = make_weak(&m, w, dir, &leaf);
+	mbedtls_pk_free(&leaf);
+	maker_free(&m);
 	return rc;
 }
 

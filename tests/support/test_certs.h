@@ -1,7 +1,8 @@
 /*
  * Certificates for the TLS tests, made in memory at test time with
- * mbedTLS (EC P-256 keys), so no private key is ever committed. Only the
- * CA certificate is written to disk, as the client's ca_file.
+ * mbedTLS (EC P-256 keys unless said otherwise), so no private key is ever
+ * committed. Only CA certificates are written to disk, as the client's
+ * ca_file.
  */
 #ifndef TEST_CERTS_H
 #define TEST_CERTS_H
@@ -24,5 +25,16 @@ typedef struct test_certs {
 int test_certs_make(test_certs *c);
 /* Removes the files. */
 void test_certs_remove(test_certs *c);
+
+/* A leaf with a weak key: RSA-1024, under an RSA-2048 CA of its own. */
+typedef struct test_weak_cert {
+	char ca_file[128];     /* the weak CA, PEM */
+	char cert[4096];       /* smtp.example.com, signed by the weak CA */
+	char key[4096];
+} test_weak_cert;
+
+/* Makes it, with the CA in DIR/weak-ca.pem; 0 on success. The caller
+ * removes ca_file. */
+int test_certs_make_weak(test_weak_cert *w, const char *dir);
 
 #endif /* TEST_CERTS_H */

@@ -37,7 +37,6 @@
 #include <mbedtls/entropy.h>
 #include <mbedtls/net_sockets.h>
 #include <mbedtls/pk.h>
-#include <mbedtls/rsa.h>
 #include <mbedtls/ssl.h>
 #include <mbedtls/x509_crt.h>
 
@@ -539,110 +538,15 @@ static void hostile__closed_mid_reply(void **state)
 
 static test_certs certs;
 
-/* A CA of its own and an RSA-1024 leaf for smtp.example.com. */
-typedef struct weak_cert {
-	char ca_file[128];
-	char cert[4096];
-	char key[4096];
-} weak_cert;
-
-static weak_cert weak;
-
-static int weak_write(mbedtls_pk_context *subject_key, const char *subject,
-                      mbedtls_pk_context *issuer_key, const char *issuer,
-                      int is_ca, mbedtls_ctr_drbg_context *drbg, char *out,
-                      size_t size)
-{
-	mbedtls_x509write_cert crt;
-	mbedtls_mpi serial;
-	int rc;
-
-	mbedtls_x509write_crt_init(&crt);
-	mbedtls_mpi_init(&serial);
-	mbedtls_x509write_crt_set_version(&crt, MBEDTLS_X509_CRT_VERSION_3);
-	mbedtls_x509write_crt_set_md_alg(&crt, MBEDTLS_MD_SHA256);
-	mbedtls_x509write_crt_set_subject_key(&crt, subject_key);
-	mbedtls_x509write_crt_set_issuer_key(&crt, issuer_key);
-	rc = mbedtls_mpi_lset(&serial, is_ca ? 1 : 2);
-	if (rc == 0)
-		rc = mbedtls_x509write_crt_set_serial(&crt, &serial);
-	if (rc == 0)
-		rc = mbedtls_x509write_crt_set_subject_name(&crt, subject);
-	if (rc == 0)
-		rc = mbedtls_x509write_crt_set_issuer_name(&crt, issuer);
-	if (rc == 0)
-		rc = mbedtls_x509write_crt_set_validity(&crt, "20200101000000",
-		                                        "20991231235959");
-	if (rc == 0)
-		rc = mbedtls_x509write_crt_set_basic_constraints(&crt, is_ca,
-		                                                 -1);
-	if (rc == 0)
-		rc = mbedtls_x509write_crt_pem(&crt, (unsigned char *)out,
-		                               size, mbedtls_ctr_drbg_random,
-		                               drbg);
-	mbedtls_mpi_free(&serial);
-	mbedtls_x509write_crt_free(&crt);
-	return rc;
-}
-
-static int weak_keys(mbedtls_pk_context *ca, mbedtls_pk_context *leaf,
-                     mbedtls_ctr_drbg_context *drbg)
-{
-	if (mbedtls_pk_setup(ca, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)) ||
-	    mbedtls_rsa_gen_key(mbedtls_pk_rsa(*ca), mbedtls_ctr_drbg_random,
-	                        drbg, 2048, 65537) ||
-	    mbedtls_pk_setup(leaf, mbedtls_pk_info_from_type(MBEDTLS_PK_RSA)))
-		return -1;
-	return mbedtls_rsa_gen_key(mbedtls_pk_rsa(*leaf),
-	                           mbedtls_ctr_drbg_random, drbg, 1024, 65537);
-}
-
-static int weak_make(weak_cert *w, const char *dir)
-{
-	mbedtls_entropy_context entropy;
-	mbedtls_ctr_drbg_context drbg;
-	mbedtls_pk_context ca, leaf;
-	char ca_pem[4096];
-	FILE *f;
-	int rc;
-
-	mbedtls_entropy_init(&entropy);
-	mbedtls_ctr_drbg_init(&drbg);
-	mbedtls_pk_init(&ca);
-	mbedtls_pk_init(&leaf);
-	rc = mbedtls_ctr_drbg_seed(&drbg, mbedtls_entropy_func, &entropy,
-	                           NULL, 0);
-	if (rc == 0)
-		rc = weak_keys(&ca, &leaf, &drbg);
-	if (rc == 0)
-		rc = weak_write(&ca, "CN=weak test CA", &ca, "CN=weak test CA",
-		                1, &drbg, ca_pem, sizeof(ca_pem));
-	if (rc == 0)
-		rc = weak_write(&leaf, "CN=smtp.example.com", &ca,
-		                "CN=weak test CA", 0, &drbg, w->cert,
-		                sizeof(w->cert));
-	if (rc == 0)
-		rc = mbedtls_pk_write_key_pem(&leaf, (unsigned char *)w->key,
-		                              sizeof(w->key));
-	snprintf(w->ca_file, sizeof(w->ca_file), "%s/weak-ca.pem", dir);
-	f = rc == 0 ? fopen(w->ca_file, "w") : NULL;
-	if (f == NULL || fputs(ca_pem, f) < 0)
-		rc = -1;
-	if (f != NULL && fclose(f) != 0)
-		rc = -1;
-	mbedtls_pk_free(&ca);
-	mbedtls_pk_free(&leaf);
-	mbedtls_ctr_drbg_free(&drbg);
-	mbedtls_entropy_free(&entropy);
-	return rc;
-}
+/* An RSA-1024 leaf for smtp.example.com under a CA of its own. */
+static test_weak_cert weak;
 
 static int tls_setup(void **state)
 {
 	(void)state;
 	if (test_certs_make(&certs) != 0)
 		return -1;
-	return weak_make(&weak, certs.dir);
+	return test_certs_make_weak(&weak, certs.dir);
 }
 
 static int tls_teardown(void **state)
