@@ -21,6 +21,7 @@
 
 #include <cmocka.h>
 
+#include "fake_provider.h"
 #include "smtp_int.h"
 #include "smtp_test_util.h"
 
@@ -271,9 +272,6 @@ static void secrets__smtp_auth_mechanisms(void **state)
 /* HTTP backends                                                          */
 /* ---------------------------------------------------------------------- */
 
-#define FAKE "tests/fakes/fake_provider.py"
-#define PYTHON "/usr/bin/python3"
-
 typedef struct provider {
 	const char *name;
 	const char *key;        /* what the fake expects */
@@ -317,63 +315,34 @@ typedef struct fake_run {
 	char dir[256];
 } fake_run;
 
-static int fake_port(const char *dir)
-{
-	char path[512];
-	FILE *f;
-	int port = 0;
-
-	snprintf(path, sizeof(path), "%s/port", dir);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%d", &port) != 1)
-		port = 0;
-	fclose(f);
-	return port;
-}
-
 /* The fake that runs, killed by the teardown if a check fails. */
 static pid_t running_fake;
 
 static void fake_start(fake_run *f, const provider *p)
 {
 	char cmd[600];
-	int i;
 
 	snprintf(f->dir, sizeof(f->dir), "build/test-secrets/%s-%ld", p->name,
 	         (long)getpid());
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s' && mkdir -p '%s'", f->dir,
 	         f->dir);
 	assert_int_equal(system(cmd), 0);
-	f->pid = fork();
-	if (f->pid == 0) {
-		execl(PYTHON, PYTHON, FAKE, "--provider", p->name, "--dir",
-		      f->dir, "--key", p->key, "--region", "eu-west-1",
-		      (char *)NULL);
-		_exit(127);
-	}
+	f->port = fake_provider_start(p->name, p->key, f->dir, &f->pid);
 	running_fake = f->pid;
-	for (i = 0; i < 200 && (f->port = fake_port(f->dir)) == 0; i++)
-		usleep(50 * 1000);
 	assert_true(f->port > 0);
 }
 
 static void fake_stop(fake_run *f)
 {
-	kill(f->pid, SIGTERM);
-	waitpid(f->pid, NULL, 0);
+	fake_provider_stop(f->pid);
 	running_fake = 0;
 }
 
 static int fake_teardown(void **state)
 {
 	(void)state;
-	if (running_fake > 0) {
-		kill(running_fake, SIGTERM);
-		waitpid(running_fake, NULL, 0);
-		running_fake = 0;
-	}
+	fake_provider_stop(running_fake);
+	running_fake = 0;
 	return 0;
 }
 

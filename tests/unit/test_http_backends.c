@@ -30,10 +30,9 @@
 #include <cJSON.h>
 #include <cmocka.h>
 
+#include "fake_provider.h"
 #include "internal.h"
 
-#define FAKE "tests/fakes/fake_provider.py"
-#define PYTHON "/usr/bin/python3"
 #define SES_KEY "AKIDEXAMPLE:wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 #define SES_KEY_URL "AKIDEXAMPLE:wJalrXUtnFEMI%2FK7MDENG%2BbPxRfiCYEXAMPLEKEY"
 
@@ -78,27 +77,10 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
-static int read_port(const char *dir)
-{
-	char path[512];
-	FILE *f;
-	int port = 0;
-
-	snprintf(path, sizeof(path), "%s/port", dir);
-	f = fopen(path, "r");
-	if (f == NULL)
-		return 0;
-	if (fscanf(f, "%d", &port) != 1)
-		port = 0;
-	fclose(f);
-	return port;
-}
-
 static int fake_start(void **state)
 {
 	fake *f = *state;
 	char cmd[600];
-	int i;
 
 	snprintf(f->dir, sizeof(f->dir), "build/test-http/%s-%ld",
 	         f->provider, (long)getpid());
@@ -106,15 +88,7 @@ static int fake_start(void **state)
 	         f->dir);
 	if (system(cmd) != 0)
 		return -1;
-	f->pid = fork();
-	if (f->pid == 0) {
-		execl(PYTHON, PYTHON, FAKE, "--provider", f->provider, "--dir",
-		      f->dir, "--key", f->key, "--region", "eu-west-1",
-		      (char *)NULL);
-		_exit(127);
-	}
-	for (i = 0; i < 200 && (f->port = read_port(f->dir)) == 0; i++)
-		usleep(50 * 1000);
+	f->port = fake_provider_start(f->provider, f->key, f->dir, &f->pid);
 	return f->port > 0 ? 0 : -1;
 }
 
@@ -122,10 +96,7 @@ static int fake_stop(void **state)
 {
 	fake *f = *state;
 
-	if (f->pid > 0) {
-		kill(f->pid, SIGTERM);
-		waitpid(f->pid, NULL, 0);
-	}
+	fake_provider_stop(f->pid);
 	return 0;
 }
 

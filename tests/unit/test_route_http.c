@@ -27,10 +27,9 @@
 #include <cmocka.h>
 
 #include "fake_backend.h"
+#include "fake_provider.h"
 #include "internal.h"
 
-#define PYTHON "/usr/bin/python3"
-#define FAKE "tests/fakes/fake_provider.py"
 #define KEY "SG.test-key"
 #define MG_KEY "key-test"
 
@@ -60,57 +59,20 @@ static void write_file(const char *dir, const char *name, const char *text)
 	fclose(f);
 }
 
-static int read_port(const provider *p)
-{
-	char path[128];
-	int port = 0, i;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "%s/port", p->dir);
-	for (i = 0; i < 300 && port == 0; i++) {
-		struct timespec pause = { 0, 50 * 1000 * 1000 };
-
-		f = fopen(path, "r");
-		if (f != NULL) {
-			if (fscanf(f, "%d", &port) != 1)
-				port = 0;
-			fclose(f);
-		}
-		if (port == 0)
-			nanosleep(&pause, NULL);
-	}
-	return port;
-}
-
 static int start_provider(provider *p, const char *key)
 {
-	char log[128];
-
 	snprintf(p->dir, sizeof(p->dir), "/tmp/rm-route-%s-XXXXXX", p->name);
 	if (mkdtemp(p->dir) == NULL)
 		return -1;
-	snprintf(log, sizeof(log), "%s/log", p->dir);
-	p->pid = fork();
-	if (p->pid == 0) {
-		if (freopen(log, "w", stderr) == NULL)
-			_exit(126);
-		execl(PYTHON, PYTHON, FAKE, "--provider", p->name, "--dir",
-		      p->dir, "--key", key, (char *)NULL);
-		_exit(127);
-	}
-	p->port = p->pid > 0 ? read_port(p) : 0;
+	p->port = fake_provider_start(p->name, key, p->dir, &p->pid);
 	return p->port > 0 ? 0 : -1;
 }
 
 static void stop_provider(provider *p)
 {
 	char cmd[128];
-	int status;
 
-	if (p->pid > 0) {
-		kill(p->pid, SIGTERM);
-		waitpid(p->pid, &status, 0);
-	}
+	fake_provider_stop(p->pid);
 	p->pid = 0;
 	if (p->dir[0] != '\0') {
 		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", p->dir);
@@ -454,7 +416,8 @@ static int setup(void **state)
 	struct stat st;
 
 	(void)state;
-	if (stat(FAKE, &st) != 0 || stat(PYTHON, &st) != 0)
+	if (stat(FAKE_PROVIDER_SCRIPT, &st) != 0 ||
+	    stat(FAKE_PROVIDER_PYTHON, &st) != 0)
 		return -1;
 	if (start_provider(&sg, KEY) != 0 || start_provider(&mg, MG_KEY) != 0)
 		return -1;
