@@ -432,29 +432,39 @@ static void requeue_deferred(rm__smtp_txn *x)
 	}
 }
 
+/*
+ * A kept connection the server had closed (end of stream, or a 421 it
+ * sent before leaving) fails at MAIL, before anything of the batch was
+ * accepted: one fresh try is safe. That holds for the batch after a 452
+ * split as for the first: a server may close after each message.
+ */
+static int closed_before_mail(const rm__smtp *s, int rc,
+                              const rm_error *err)
+{
+	return (rc == RM_ECLOSED ||
+	        (rc == RM_ETEMPFAIL && err->reply_code == 421)) &&
+	       !s->fresh && !s->txn->mail_replied;
+}
+
 static int run_all(rm__smtp *s, rm_error *err)
 {
 	rm__smtp_txn *x = s->txn;
-	int rc = RM_OK, first = 1;
+	int rc = RM_OK;
 
 	while (next_batch(x) > 0) {
 		rc = run_txn(s, err);
-		/* A kept connection the server had closed (end of stream,
-		 * or a 421 it sent before leaving) fails at MAIL, before
-		 * anything was accepted: one fresh try is safe. */
-		if ((rc == RM_ECLOSED || (rc == RM_ETEMPFAIL &&
-		     err->reply_code == 421)) && first && !s->fresh &&
-		    !x->mail_replied) {
+		if (closed_before_mail(s, rc, err)) {
 			rm__logf(&s->t->log, RM_LOG_INFO, "kept connection was "
 			         "closed by the server; reconnecting");
 			rc = rm__smtp_ready(s, err);
 			if (rc == RM_OK)
 				rc = run_txn(s, err);
 		}
-		first = 0;
 		if (rc != RM_OK || !x->delivered)
 			break;
 		requeue_deferred(x);
+		/* The next batch goes on this connection: not made for it. */
+		s->fresh = 0;
 		rc = rm__smtp_ready(s, err);
 		if (rc != RM_OK)
 			break;

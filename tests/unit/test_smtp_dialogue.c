@@ -933,6 +933,47 @@ static void dialogue__kept_connection_closed_reconnects(void **state)
 	st_free(&x);
 }
 
+/* A 452 split whose second MAIL finds the connection closed (end of
+ * stream, or 421 and gone): nothing of that batch was accepted, so it
+ * gets the fresh connection a first transaction gets. */
+#define SPLIT HELLO(EHLO_PIPE), FS_C(4), \
+	FS_S("250 Ok\r\n250 Ok\r\n452 4.5.3 Too many recipients\r\n" \
+	     "354 go\r\n"), FS_BODY, FS_S("250 2.0.0 Ok: queued as ONE\r\n")
+#define SECOND FS_NEXT, HELLO(EHLO_PIPE), FS_C(3), FS_S(OK3), FS_BODY, \
+	FS_S(QUEUED), BYE
+
+static void split_then_closed(const fs_step *script)
+{
+	rm_recipient_status st;
+	st_run x;
+	size_t i;
+
+	assert_int_equal(st_open(&x, script, NULL, "smtp", "", ""), 0);
+	assert_int_equal(st_send(&x, st_message("b@example.net, "
+	                                        "c@example.org", "x")), 0);
+	for (i = 0; i < 2; i++) {
+		assert_int_equal(rm_result_recipient(x.r, i, &st), 0);
+		assert_true(st.accepted);
+	}
+	st_close(&x);
+	assert_string_equal(fake_smtp_error(x.fs), "");
+	st_free(&x);
+}
+
+static void dialogue__split_batch_reconnects(void **state)
+{
+	static const fs_step closed[] = { SPLIT, SECOND };
+	static const fs_step bye_421[] = {
+		SPLIT, FS_C(3),
+		FS_S("421 4.7.0 Too many messages, closing\r\n"),
+		SECOND
+	};
+
+	(void)state;
+	split_then_closed(closed);
+	split_then_closed(bye_421);
+}
+
 /* A server that answers the final dot twice: the second reply answers
  * nothing, and the next transaction on that connection would pair each
  * command with the reply before its own (c refused for what b got). */
@@ -1442,6 +1483,7 @@ int main(void)
 		cmocka_unit_test(dialogue__reuse_without_rset),
 		cmocka_unit_test(dialogue__kept_connection_closed_reconnects),
 		cmocka_unit_test(dialogue__kept_connection_421_reconnects),
+		cmocka_unit_test(dialogue__split_batch_reconnects),
 		cmocka_unit_test(dialogue__unasked_reply_not_reused),
 		cmocka_unit_test(dialogue__tls_bytes_instead_of_greeting),
 		cmocka_unit_test(dialogue__body_in_few_large_writes),
