@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <cJSON.h>
 #include <curl/curl.h>
 
 #include "option.h"
@@ -426,6 +427,31 @@ static void redact_basic(rm__buf *b, const char *encoded)
 	rm__buf_free(&basic);
 }
 
+/*
+ * A JSON answer may write an echoed secret with escapes ("\/" for "/",
+ * "\u002b" for "+") that a byte search cannot see, and that cJSON would
+ * undo when a backend reads the answer: such a body is printed again by
+ * cJSON, which escapes only what JSON requires, before secrets are
+ * searched for. A body that cannot be printed again is dropped.
+ */
+static void canonical_json(rm__buf *body)
+{
+	cJSON *root;
+	char *printed;
+
+	if (body->len == 0 || memchr(body->data, '\\', body->len) == NULL)
+		return;
+	root = cJSON_ParseWithLength(body->data, body->len);
+	if (root == NULL)
+		return;
+	printed = cJSON_PrintUnformatted(root);
+	cJSON_Delete(root);
+	rm__buf_reset(body);
+	if (printed == NULL || rm__buf_append_str(body, printed) != RM_OK)
+		rm__buf_reset(body);
+	free(printed);
+}
+
 /* Removes from b the secrets the request carries (the values of its
  * secret headers: a Bearer token, Basic credentials, a key), which a
  * server may echo in its answer. */
@@ -729,6 +755,7 @@ static int perform_with_headers(rm__http *h, const http_call *call,
 	h->req_count = req->header_count;
 	rc = perform(h, call, list, resp, err);
 	redact_request_secrets(h, &resp->headers);
+	canonical_json(&resp->body);
 	redact_request_secrets(h, &resp->body);
 	h->req = NULL;
 	h->req_count = 0;

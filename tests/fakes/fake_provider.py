@@ -21,7 +21,8 @@ Postmark GET /server, SMTP2GO POST /v3/stats/email_cycle.
 What it answers is steered by DIR/mode, read at each request: absent or
 "ok" gives the provider's success; otherwise a JSON object
   {"status": 429, "headers": {"Retry-After": "3"}, "body": {...}}
-is sent as it stands, or {"action": "stall", "seconds": 5} waits without
+is sent as it stands ("raw_body": TEXT instead of "body" sends TEXT
+byte for byte, as JSON), or {"action": "stall", "seconds": 5} waits without
 answering, or {"action": "drop"} closes the connection once the request
 was read. The port it listens on is written to DIR/port. With
 --tls-cert and --tls-key it speaks HTTPS.
@@ -421,8 +422,10 @@ class Handler(BaseHTTPRequestHandler):
     def log_message(self, fmt, *args):
         sys.stderr.write("fake: " + fmt % args + "\n")
 
-    def answer(self, status, headers, body):
+    def answer(self, status, headers, body, raw_body=None):
         data = b"" if body is None else json.dumps(body).encode()
+        if raw_body is not None:
+            data = raw_body.encode()
         self.send_response_only(status)
         if not any(k.lower() == "date" for k in headers):
             self.send_header("Date", formatdate(usegmt=True))
@@ -469,7 +472,8 @@ class Handler(BaseHTTPRequestHandler):
             self.connection.shutdown(socket.SHUT_RDWR)
         else:
             self.answer(mode["status"], mode.get("headers", {}),
-                        mode.get("body"))
+                        mode.get("body", mode.get("raw_body") and {}),
+                        mode.get("raw_body"))
 
     def record(self, n, req, errors, extra):
         out = {k: v for k, v in req.items() if k != "raw"}

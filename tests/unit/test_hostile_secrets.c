@@ -369,6 +369,30 @@ static void fake_echo(const fake_run *f, const provider *p)
 	fclose(fp);
 }
 
+/* The same 401, with every character of the key written as a JSON
+ * escape (\u0053 for "S"), as a server's JSON library may write it. */
+static void fake_echo_escaped(const fake_run *f, const provider *p)
+{
+	char path[512], escaped[1024] = "";
+	size_t i, used = 0;
+	FILE *fp;
+
+	/* Two backslashes: the mode file is JSON around the raw body. */
+	for (i = 0; p->key[i] != '\0' && used + 8 < sizeof(escaped); i++)
+		used += (size_t)snprintf(escaped + used, sizeof(escaped) - used,
+		                         "\\\\u%04x", (unsigned char)p->key[i]);
+	snprintf(path, sizeof(path), "%s/mode", f->dir);
+	fp = fopen(path, "w");
+	assert_non_null(fp);
+	fprintf(fp, "{\"status\": 401, \"raw_body\": \"{\\\"errors\\\": "
+	        "[{\\\"message\\\": \\\"bad key %s\\\"}], \\\"message\\\": "
+	        "\\\"bad key %s\\\", \\\"Message\\\": \\\"bad key %s\\\", "
+	        "\\\"ErrorCode\\\": 10, \\\"data\\\": {\\\"error\\\": "
+	        "\\\"bad key %s\\\"}}\"}", escaped, escaped, escaped,
+	        escaped);
+	fclose(fp);
+}
+
 static rm_message *http_message(void)
 {
 	rm_message *m;
@@ -483,6 +507,8 @@ static void secrets__http_backends(void **state)
 			 * can echo it. */
 			if (strcmp(p->name, "ses") != 0) {
 				fake_echo(&f, p);
+				http_try(p, &f, p->url_key, 0, check);
+				fake_echo_escaped(&f, p);
 				http_try(p, &f, p->url_key, 0, check);
 				fake_echo(&f, NULL);
 			}
