@@ -539,11 +539,9 @@ static int read_scopes(void *ctx, const rm__http *h,
 			                        SG_SEND_SCOPE);
 		else
 			rc = rm__http_check_fail(err, "SendGrid", resp,
-			                         RM_OUTCOME_PERM_PROVIDER,
-			                         RM_EAUTH, "the key is accepted "
-			                         "but its scopes lack "
-			                         SG_SEND_SCOPE ": sends will "
-			                         "be refused");
+			        RM_OUTCOME_PERM_PROVIDER, RM_EAUTH,
+			        "the key is accepted but its scopes lack "
+			        SG_SEND_SCOPE ": sends will be refused");
 		cJSON_Delete(root);
 		return rc;
 	}

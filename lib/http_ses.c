@@ -514,6 +514,20 @@ static void error_code(const rm__http_response *resp, const cJSON *root,
 	snprintf(out, size, "%s", hash ? hash + 1 : v ? v : "");
 }
 
+/* What a failure says: the code, then the body's message (or, when it
+ * has none, the first 300 octets of the body). */
+static void error_text(const rm__http_response *resp, const cJSON *root,
+                       const char *code, char *out, size_t size)
+{
+	const char *m = rm__json_string(root, "message");
+
+	if (m == NULL)
+		m = rm__json_string(root, "Message");
+	snprintf(out, size, "%s%s%.*s", code, code[0] ? ": " : "",
+	         m ? 400 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
+	         m ? m : resp->body.data ? resp->body.data : "");
+}
+
 static int code_is(const char *code, const char *name)
 {
 	return strcmp(code, name) == 0;
@@ -546,7 +560,6 @@ static int read_answer(rm_result *r, rm_message *msg,
                        const rm__http_response *resp, rm_error *err)
 {
 	cJSON *root = rm__json_parse_body(resp);
-	const char *m;
 	char code[128], text[600];
 	rm_outcome outcome;
 	int rc;
@@ -558,12 +571,7 @@ static int read_answer(rm_result *r, rm_message *msg,
 		return rc;
 	}
 	error_code(resp, root, code, sizeof(code));
-	m = rm__json_string(root, "message");
-	if (m == NULL)
-		m = rm__json_string(root, "Message");
-	snprintf(text, sizeof(text), "%s%s%.*s", code, code[0] ? ": " : "",
-	         m ? 400 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
-	         m ? m : resp->body.data ? resp->body.data : "");
+	error_text(resp, root, code, text, sizeof(text));
 	outcome = ses_outcome(code, resp->status);
 	rc = rm__http_fail_status(r, "SES", resp, outcome,
 	                          ses_code(code, resp->status, outcome), text,
@@ -648,7 +656,6 @@ static int read_account(void *ctx, const rm__http *h,
                         rm_error *err)
 {
 	cJSON *root;
-	const char *m;
 	char code[128], text[600];
 	rm_outcome outcome;
 	int rc = rm__http_check_answer(resp, "SES", err);
@@ -659,12 +666,7 @@ static int read_account(void *ctx, const rm__http *h,
 		return describe_account(ctx, h, resp, info, err);
 	root = rm__json_parse_body(resp);
 	error_code(resp, root, code, sizeof(code));
-	m = rm__json_string(root, "message");
-	if (m == NULL)
-		m = rm__json_string(root, "Message");
-	snprintf(text, sizeof(text), "%s%s%.*s", code, code[0] ? ": " : "",
-	         m ? 400 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
-	         m ? m : resp->body.data ? resp->body.data : "");
+	error_text(resp, root, code, text, sizeof(text));
 	outcome = ses_outcome(code, resp->status);
 	rc = rm__http_check_fail(err, "SES", resp, outcome,
 	                         ses_code(code, resp->status, outcome), text);
