@@ -303,6 +303,8 @@ int rm_result_recipient(const rm_result *r, size_t i,
 {
 	const rcpt_entry *e;
 
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	if (r == NULL || out == NULL || i >= r->rcpt_count)
 		return RM_EINVAL;
 	e = &r->rcpts[i];
@@ -428,6 +430,8 @@ int rm_result_attempt(const rm_result *r, size_t i, rm_attempt *out)
 {
 	const attempt_entry *e;
 
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
 	if (r == NULL || out == NULL || i >= r->attempt_count)
 		return RM_EINVAL;
 	e = &r->attempts[i];

@@ -316,8 +316,11 @@ int rm_transport_counters(const rm_transport *t, const char *name,
                           rm_counters *out, rm_error *err)
 {
 	const rm_transport *c = t;
-	int rc = check_transport(t, err);
+	int rc;
 
+	if (out != NULL)
+		memset(out, 0, sizeof(*out));
+	rc = check_transport(t, err);
 	if (rc != RM_OK)
 		return rc;
 	if (out == NULL)

@@ -290,12 +290,12 @@ int rm_transport_check(rm_transport *t, rm_check_info *info, rm_error *err)
 	rm_check_info scratch;
 
 	rm__error_clear(err);
-	if (t == NULL)
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "transport",
-		                "transport must not be NULL");
 	if (info == NULL)
 		info = &scratch;
 	memset(info, 0, sizeof(*info));
+	if (t == NULL)
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "transport",
+		                "transport must not be NULL");
 	if (t->backend->check == NULL)
 		return rm__fail(err, RM_EUNSUPPORTED, RM_OUTCOME_NONE, NULL,
 		                "%s:// has no server to check", t->scheme);

@@ -116,12 +116,50 @@ static void out__ses_password_fails_to_empty(void **state)
 	assert_int_equal(buf[0], '\0');
 }
 
+/* The calls that fill a caller's struct leave it zeroed when they fail,
+ * so no pointer from an earlier call is read as this call's. */
+static void out__filled_structs_zeroed_on_failure(void **state)
+{
+	rm_recipient_status st;
+	rm_check_info info;
+	rm_counters counters;
+	rm_attempt attempt;
+	rm_transport *t = NULL;
+	rm_result *r = NULL;
+
+	(void)state;
+	assert_int_equal(rm_result_new(&r, NULL), RM_OK);
+	memset(&st, 0xA5, sizeof(st));
+	assert_int_equal(rm_result_recipient(r, 0, &st), RM_EINVAL);
+	assert_null(st.address);
+	assert_null(st.text);
+	memset(&attempt, 0xA5, sizeof(attempt));
+	assert_int_equal(rm_result_attempt(r, 0, &attempt), RM_EINVAL);
+	assert_null(attempt.transport);
+	assert_null(attempt.text);
+	rm_result_free(r);
+
+	memset(&info, 0xA5, sizeof(info));
+	assert_int_equal(rm_transport_check(NULL, &info, NULL), RM_EINVAL);
+	assert_string_equal(info.greeting, "");
+
+	assert_int_equal(rm_transport_open(&t, "failover(file:///tmp#a "
+	                 "file:///tmp#b)", NULL, NULL), RM_OK);
+	memset(&counters, 0xA5, sizeof(counters));
+	assert_int_equal(rm_transport_counters(t, "c", &counters, NULL),
+	                 RM_EINVAL);
+	assert_int_equal(counters.attempts, 0);
+	assert_int_equal(counters.sent, 0);
+	rm_transport_close(t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(out__message_new_raw_fails_to_null),
 		cmocka_unit_test(out__message_write_mem_fails_to_null),
 		cmocka_unit_test(out__transport_open_fails_to_null),
+		cmocka_unit_test(out__filled_structs_zeroed_on_failure),
 		cmocka_unit_test(out__dkim_calls_fail_to_null),
 		cmocka_unit_test(out__url_mask_fails_to_null),
 		cmocka_unit_test(out__ses_password_fails_to_empty),
