@@ -177,12 +177,33 @@ static rm_outcome mg_outcome(long status)
 	return rm__http_status_outcome(status);
 }
 
+/* A 404 is an unknown domain or region, which an operator may fix:
+ * temporary, as mg_outcome says. */
+static int mg_code(long status)
+{
+	return status == 404 ? RM_ETEMPFAIL : rm__http_status_code(status);
+}
+
+/* What a refusal says: the answer's "message", else the start of the
+ * body, copied into raw. */
+static const char *failure_text(const rm__http_response *resp,
+                                const cJSON *root, char raw[301])
+{
+	const char *text = rm__json_string(root, "message");
+
+	if (text != NULL)
+		return text;
+	snprintf(raw, 301, "%.*s", (int)resp->body.len,
+	         resp->body.data ? resp->body.data : "");
+	return raw;
+}
+
 static int read_answer(rm_result *r, rm_message *msg,
                        const rm__http_response *resp, rm_error *err)
 {
 	cJSON *root = rm__json_parse_body(resp);
 	const char *id = rm__json_string(root, "id");
-	const char *text = rm__json_string(root, "message");
+	const char *text;
 	char raw[301];
 	int rc;
 
@@ -191,16 +212,10 @@ static int read_answer(rm_result *r, rm_message *msg,
 		cJSON_Delete(root);
 		return rc;
 	}
-	if (text == NULL) {
-		snprintf(raw, sizeof(raw), "%.*s", (int)resp->body.len,
-		         resp->body.data ? resp->body.data : "");
-		text = raw;
-	}
+	text = failure_text(resp, root, raw);
 	rc = rm__http_fail_status(r, "Mailgun", resp,
 	                          mg_outcome(resp->status),
-	                          resp->status == 404 ? RM_ETEMPFAIL
-	                          : rm__http_status_code(resp->status),
-	                          text, err);
+	                          mg_code(resp->status), text, err);
 	cJSON_Delete(root);
 	return rc;
 }
@@ -357,16 +372,10 @@ static int read_domain(void *ctx, const rm__http *h,
 	if (resp->status == 200)
 		return describe_domain(h, resp, info, err);
 	root = rm__json_parse_body(resp);
-	text = rm__json_string(root, "message");
-	if (text == NULL) {
-		snprintf(raw, sizeof(raw), "%.*s", (int)resp->body.len,
-		         resp->body.data ? resp->body.data : "");
-		text = raw;
-	}
+	text = failure_text(resp, root, raw);
 	rc = rm__http_check_fail(err, "Mailgun", resp,
 	                         mg_outcome(resp->status),
-	                         resp->status == 404 ? RM_ETEMPFAIL
-	                         : rm__http_status_code(resp->status), text);
+	                         mg_code(resp->status), text);
 	cJSON_Delete(root);
 	return rc;
 }

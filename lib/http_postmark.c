@@ -297,13 +297,31 @@ static void refuse_recipients(rm_result *r, rm_message *msg,
 	rm__envelope_free(&env);
 }
 
+/* Postmark's error code (-1 when the answer has none). */
+static int error_code(const cJSON *root)
+{
+	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
+
+	return cJSON_IsNumber(ec) ? ec->valueint : -1;
+}
+
+/* What a refusal says: the code, then the answer's Message or, when it
+ * has none, the start of the body. */
+static void failure_text(const rm__http_response *resp, const cJSON *root,
+                         int code, char *out, size_t size)
+{
+	const char *m = rm__json_string(root, "Message");
+
+	snprintf(out, size, "ErrorCode %d: %.*s", code,
+	         m ? 500 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
+	         m ? m : resp->body.data ? resp->body.data : "");
+}
+
 static int read_answer(rm_result *r, rm_message *msg,
                        const rm__http_response *resp, rm_error *err)
 {
 	cJSON *root = rm__json_parse_body(resp);
-	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
-	int code = cJSON_IsNumber(ec) ? ec->valueint : -1;
-	const char *m = rm__json_string(root, "Message");
+	int code = error_code(root);
 	char text[600];
 	rm_outcome outcome;
 	int rc;
@@ -314,9 +332,7 @@ static int read_answer(rm_result *r, rm_message *msg,
 		cJSON_Delete(root);
 		return rc;
 	}
-	snprintf(text, sizeof(text), "ErrorCode %d: %.*s", code,
-	         m ? 500 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
-	         m ? m : resp->body.data ? resp->body.data : "");
+	failure_text(resp, root, code, text, sizeof(text));
 	outcome = pm_outcome(code, resp->status);
 	if (outcome == RM_OUTCOME_PERM_RECIPIENT)
 		refuse_recipients(r, msg, text);
@@ -395,9 +411,7 @@ static int read_server_answer(const rm__http *h,
                               rm_check_info *info, rm_error *err)
 {
 	cJSON *root = rm__json_parse_body(resp);
-	const cJSON *ec = cJSON_GetObjectItemCaseSensitive(root, "ErrorCode");
-	int code = cJSON_IsNumber(ec) ? ec->valueint : -1;
-	const char *m = rm__json_string(root, "Message");
+	int code = error_code(root);
 	const char *name = rm__json_string(root, "Name");
 	char text[600];
 	rm_outcome outcome;
@@ -411,9 +425,7 @@ static int read_server_answer(const rm__http *h,
 		cJSON_Delete(root);
 		return RM_OK;
 	}
-	snprintf(text, sizeof(text), "ErrorCode %d: %.*s", code,
-	         m ? 500 : (int)(resp->body.len > 300 ? 300 : resp->body.len),
-	         m ? m : resp->body.data ? resp->body.data : "");
+	failure_text(resp, root, code, text, sizeof(text));
 	outcome = pm_outcome(code, resp->status);
 	rc = rm__http_check_fail(err, "Postmark", resp, outcome,
 	                         resp->status == 403 ? RM_EAUTH
