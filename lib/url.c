@@ -271,6 +271,11 @@ int rm__url_parse(rm__url *url, const char *text, rm_error *err)
 		return rm__fail(err, RM_ENOMEM, RM_OUTCOME_NONE, "url",
 		                "out of memory parsing URL");
 	uc = curl_url_set(h, CURLUPART_URL, text, CURLU_NON_SUPPORT_SCHEME);
+	if (uc == CURLUE_BAD_PORT_NUMBER) {
+		/* The same words as a port libcurl takes but we refuse (0). */
+		curl_url_cleanup(h);
+		return fail_url(err, "port", "the port must be 1 to 65535");
+	}
 	if (uc != CURLUE_OK) {
 		curl_url_cleanup(h);
 		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",

@@ -179,6 +179,30 @@ static void grammar__open_table(void **state)
 	}
 }
 
+/* Every bad port gets one field and one text, whoever refuses it. */
+static void grammar__bad_ports_one_message(void **state)
+{
+	static const char *const urls[] = {
+		"smtp://h.example:0", "smtp://h.example:70000",
+		"smtp://h.example:abc", "smtp://h.example:65536",
+	};
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < RM__ARRAY_LEN(urls); i++) {
+		rm__url u;
+		rm_error err;
+
+		print_message("port %s\n", urls[i]);
+		assert_int_equal(rm__url_parse(&u, urls[i], &err), RM_EURL);
+		assert_int_equal(err.code, RM_EURL);
+		assert_string_equal(err.field, "port");
+		assert_string_equal(err.message,
+		                    "the port must be 1 to 65535");
+		rm__url_free(&u);
+	}
+}
+
 /* ---------------------------------------------------------------------- */
 /* Secrets from the environment and from files                            */
 /* ---------------------------------------------------------------------- */
@@ -442,6 +466,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(grammar__split_table),
 		cmocka_unit_test(grammar__open_table),
+		cmocka_unit_test(grammar__bad_ports_one_message),
 		cmocka_unit_test(grammar__secrets_env_file),
 		cmocka_unit_test(grammar__mask_table),
 		cmocka_unit_test(grammar__preset_sends),
