@@ -192,8 +192,29 @@ static void PRINTF_LIKE(1, 2) say(const char *fmt, ...)
 	fputc('\n', stderr);
 }
 
-/* Prints what a failed call said: code, field, reason, server reply. */
-static void print_error(const char *what, const rm_error *err)
+/*
+ * Whether a failure is a local file, named by an option of the URL or
+ * the command line, that could not be read: the DKIM key, a CA bundle
+ * or a NAME_file= secret. The library reports those as RM_EIO with the
+ * option as the field; RM_EIO on the URL itself is file:// output.
+ */
+static int unreadable_input(const rm_error *err)
+{
+	size_t n = strlen(err->field);
+
+	if (err->code != RM_EIO)
+		return 0;
+	return strcmp(err->field, "dkim_key") == 0 ||
+	       strcmp(err->field, "ca_file") == 0 ||
+	       (n > 5 && strcmp(err->field + n - 5, "_file") == 0);
+}
+
+/*
+ * Prints what a failed call said: code, field, reason, server reply,
+ * and the outcome class unless status, the exit status it leads to,
+ * says the fault is the invocation or a local file rather than a relay.
+ */
+static void report(const char *what, const rm_error *err, int status)
 {
 	char field[RM_ERROR_FIELD_MAX + 3] = "";
 
@@ -204,8 +225,8 @@ static void print_error(const char *what, const rm_error *err)
 	if (err->reply_code != 0)
 		say("server replied %d%s%s", err->reply_code,
 		    err->enhanced_status[0] ? " " : "", err->enhanced_status);
-	/* A bad URL is a usage error here, whatever its class says. */
-	if (err->outcome != RM_OUTCOME_NONE && err->code != RM_EURL)
+	if (err->outcome != RM_OUTCOME_NONE && status != EX_USAGE &&
+	    status != EX_NOINPUT)
 		say("outcome: %s", rm_outcome_name(err->outcome));
 }
 
@@ -213,12 +234,14 @@ static void print_error(const char *what, const rm_error *err)
  * The exit status for a failed send, from its outcome class first. A
  * local file the transport cannot write (file://DIR with DIR missing or
  * read-only) is no relay's refusal but this machine's setup: the output
- * cannot be created.
+ * cannot be created. A local file it cannot read is missing input.
  */
 static int exit_for(const rm_error *err)
 {
 	int local = err->code == RM_EIO && strcmp(err->field, "url") == 0;
 
+	if (unreadable_input(err))
+		return EX_NOINPUT;
 	switch (err->outcome) {
 	case RM_OUTCOME_TRANSIENT:
 	case RM_OUTCOME_AMBIGUOUS:
@@ -246,6 +269,11 @@ static int exit_for(const rm_error *err)
 	default:
 		return EX_TEMPFAIL;
 	}
+}
+
+static void print_error(const char *what, const rm_error *err)
+{
+	report(what, err, exit_for(err));
 }
 
 static void on_log(rm_log_level level, const char *line, void *user)
@@ -745,6 +773,7 @@ static int open_transport(const options *o, rm_transport **t)
 {
 	rm_transport_opts to = RM_TRANSPORT_OPTS_INIT;
 	rm_error err;
+	int status;
 
 	to.log = on_log;
 	to.log_level = o->verbose ? RM_LOG_DEBUG : RM_LOG_WARN;
@@ -753,10 +782,10 @@ static int open_transport(const options *o, rm_transport **t)
 	to.oauth_token = getenv("RELAYMAIL_OAUTH_TOKEN");
 	if (rm_transport_open(t, o->url, &to, &err) == RM_OK)
 		return 0;
-	print_error("cannot open the transport", &err);
-	if (err.code == RM_EURL || err.code == RM_EINVAL)
-		return EX_USAGE;
-	return exit_for(&err);
+	status = err.code == RM_EURL || err.code == RM_EINVAL ? EX_USAGE :
+	         exit_for(&err);
+	report("cannot open the transport", &err, status);
+	return status;
 }
 
 static int check(rm_transport *t)

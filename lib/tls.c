@@ -69,10 +69,27 @@ void rm__tls_config_free(rm__tls_config *c)
 	free(c);
 }
 
+/* mbedtls says only "file I/O error"; fopen says why. */
+static int check_readable(const char *path, rm_error *err)
+{
+	FILE *f = fopen(path, "r");
+
+	if (f == NULL)
+		return rm__fail(err, RM_EIO, RM_OUTCOME_PERM_PROVIDER,
+		                "ca_file", "cannot open CA certificates %s: "
+		                "%s", path, strerror(errno));
+	fclose(f);
+	return RM_OK;
+}
+
 static int load_ca(rm__tls_config *c, const char *file, rm_error *err)
 {
 	const char *path = file != NULL ? file : SYSTEM_CA_BUNDLE;
-	int rc = mbedtls_x509_crt_parse_file(&c->ca, path);
+	int rc = check_readable(path, err);
+
+	if (rc != RM_OK)
+		return rc;
+	rc = mbedtls_x509_crt_parse_file(&c->ca, path);
 
 	/* A positive count means some entries of a bundle were skipped,
 	 * which is normal for the system bundle; none loaded is not. */

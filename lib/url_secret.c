@@ -7,6 +7,7 @@
  * same secret (the password of smtp://user:password@host), that counts
  * as one more source.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,7 +26,8 @@ static int read_file(const char *field, const char *path, char **out,
 
 	if (f == NULL)
 		return rm__fail(err, RM_EIO, RM_OUTCOME_PERM_PROVIDER, field,
-		                "cannot open %s %s", field, path);
+		                "cannot open %s %s: %s", field, path,
+		                strerror(errno));
 	n = fread(buf, 1, sizeof(buf) - 1, f);
 	fclose(f);
 	buf[n] = '\0';

@@ -119,6 +119,36 @@ check_status "data: a missing attachment is unreadable input (66)" 66 \
 check_grep "data: the error names the missing file" 'no-such-file' \
 	"$last_output"
 
+# Every local file the URL or the options name that cannot be read is
+# unreadable input (66), with the reason and no outcome class.
+check_status "input: an unreadable --dkim-key exits 66" 66 \
+	"$send" --url "file://$work/out" --from a@example.com \
+	--to b@example.com --text hi --dkim-key "$work/no-key" \
+	--dkim-selector s1 --dkim-domain example.com
+dkim_query="dkim_key=$work/no-key&dkim_selector=s1&dkim_domain=example.com"
+check_status "input: an unreadable dkim_key= in the URL exits 66" 66 \
+	"$send" --url "file://$work/out?$dkim_query" \
+	--from a@example.com --to b@example.com --text hi
+check_grep "input: the dkim_key= error says why" \
+	'No such file or directory' "$last_output"
+check_status "input: an unreadable password_file= exits 66" 66 \
+	"$send" --url "smtp://u@127.0.0.1:1?password_file=$work/no-secret" \
+	--from a@example.com --to b@example.com --text hi
+check_grep "input: the password_file= error says why" \
+	"no-secret: No such file or directory" "$last_output"
+check_grep "input: an unreadable file prints no outcome class" '^0$' \
+	"$(printf '%s\n' "$last_output" | grep -c 'outcome:')"
+
+# Usage errors (64) print no outcome class either.
+for bad in "u@127.0.0.1:1?password_env=RELAYMAIL_IT_UNSET" \
+	"127.0.0.1:1?ehlo=a%20b" "127.0.0.1:1?password=x"; do
+	check_status "usage: smtp://$bad is a usage error (64)" 64 \
+		"$send" --url "smtp://$bad" --from a@example.com \
+		--to b@example.com --text hi
+	check_grep "usage: smtp://$bad prints no outcome class" '^0$' \
+		"$(printf '%s\n' "$last_output" | grep -c 'outcome:')"
+done
+
 check_status "check: --check on file:// describes the folder" 0 \
 	"$send" --check --url "file://$work/out"
 # The C program in README.md compiles warning-free and sends a message.

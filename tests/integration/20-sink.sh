@@ -130,6 +130,15 @@ check_status "robust: a normal send still works afterwards" 0 \
 	"$bin/relaymail-send" --url "$url" --from a@example.com \
 	--to b@example.com --subject third --text "three"
 
+# A CA file that cannot be read is unreadable input (66), found once
+# the connection is up.
+check_status "input: an unreadable ca_file= exits 66" 66 \
+	"$bin/relaymail-send" \
+	--url "smtps://127.0.0.1:$sink_port?ca_file=$work/no-ca" \
+	--from a@example.com --to b@example.com --text hi
+check_grep "input: the ca_file= error says why" \
+	'no-ca: No such file or directory' "$last_output"
+
 # SIGTERM ends the sink cleanly (exit status 0).
 kill -TERM "$sink_pid"
 wait "$sink_pid"
