@@ -801,8 +801,15 @@ static void collect_later(const rm_result *r, attempt *a)
 	}
 }
 
+/*
+ * The exit status for a send refused for good. A file:// folder that is
+ * missing or cannot be written is this machine's setup, not a relay's
+ * refusal: the output cannot be created, as relaymail-send says too.
+ */
 static int refused_status(const rm_error *err, const rm_result *r)
 {
+	if (err->code == RM_EIO && strcmp(err->field, "url") == 0)
+		return EX_CANTCREAT;
 	if (err->outcome == RM_OUTCOME_PERM_RECIPIENT &&
 	    rm_result_rejected_count(r) > 0 &&
 	    rm_result_rejected_count(r) == rm_result_recipient_count(r))

@@ -171,6 +171,11 @@ check_grep "usage: --help shows the options" '\[-t\].*\[-f sender\]' \
 	"$last_output"
 check_status "data: a bad address exits 65" 65 env RELAYMAIL_URL="$url" \
 	"$sm" -t <<<$'From: a@example.com\nTo: not an address\n\nx'
+check_status "file: a missing file:// folder exits 73, as relaymail-send" \
+	73 env RELAYMAIL_URL="file://$work/nowhere" \
+	"$sm" b@example.com <<<$'From: a@example.com\nSubject: x\n\nx'
+check_grep "file: the error names the folder" "$work/nowhere" \
+	"$last_output"
 
 # The spool: a relay that is down.
 export RELAYMAIL_SPOOL="$work/spool"
