@@ -8,9 +8,11 @@
  *
  * A URL inside a composite ends at whitespace or at the composite's ")",
  * so it may hold parentheses only percent-encoded (%28, %29). The weight
- * is required in weighted() and refused elsewhere. Options use the URL
+ * is required in weighted() and refused elsewhere where it cannot be a
+ * URL's own port or path (see surely_weight). Options use the URL
  * query syntax: name=value pairs joined by "&".
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -150,6 +152,48 @@ static int retry_options(rm__route *r, const rm__opt_reader *o)
 	return rc;
 }
 
+static int is_retry_option(const char *name)
+{
+	static const char *const names[] = {
+		"attempts", "deadline", "backoff", "backoff_max", "max_wait",
+	};
+	size_t i;
+
+	for (i = 0; i < RM__ARRAY_LEN(names); i++) {
+		if (strcmp(names[i], name) == 0)
+			return 1;
+	}
+	return 0;
+}
+
+/*
+ * An option no one read. The stand-in URL's route:// means nothing to
+ * the caller, so the error names the composite; a retry option elsewhere
+ * is most likely meant for a retry() around it.
+ */
+static int check_unused(const rm__route *r, const rm__url *u, rm_error *err)
+{
+	const char *kind = rm__route_kind_name(r->kind);
+	const rm__url_opt *o;
+	size_t i;
+
+	for (i = 0; i < u->option_count; i++) {
+		o = &u->options[i];
+		if (o->used)
+			continue;
+		if (is_retry_option(o->name))
+			return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
+			                o->name, "%s() has no option '%s': "
+			                "only retry() has; wrap it, as in "
+			                "retry(%s(...))?%s=%s", kind, o->name,
+			                kind, o->name, o->value);
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
+		                o->name, "%s() has no option '%s'", kind,
+		                o->name);
+	}
+	return RM_OK;
+}
+
 static int open_store(rm__route *r, const char *file, rm_error *err)
 {
 	if (r->breaker.threshold == 0)
@@ -177,7 +221,7 @@ static int read_options(rm__route *r, const rm__url *u, rm_error *err)
 		rc = opt_duration(&o, "breaker_cooldown",
 		                  &r->breaker.cooldown_ms);
 	if (rc == RM_OK)
-		rc = rm__url_check_unused(u, err);
+		rc = check_unused(r, u, err);
 	if (rc == RM_OK)
 		rc = open_store(r, file, err);
 	return rc;
@@ -266,27 +310,156 @@ static size_t suffix_start(const token *tok)
 	return i;
 }
 
-/* Takes ":weight" off the end of tok. */
-static int take_weight(token *tok, long *weight, rm_error *err)
+/* The masked text of a child, for an error; NULL when out of memory. */
+static char *masked_child(const token *tok)
 {
-	size_t from = suffix_start(tok), i = tok->len, n;
+	char *text = rm__strndup(tok->p, tok->len), *masked = NULL;
+
+	if (text != NULL)
+		rm_url_mask(text, &masked, NULL);
+	free(text);
+	return masked;
+}
+
+static int fail_child(const rm__route *r, rm_error *err, const char *fmt,
+                      ...) RM__PRINTF(3, 4);
+
+/* An RM_EURL that names the composite and the child's position. */
+static int fail_child(const rm__route *r, rm_error *err, const char *fmt,
+                      ...)
+{
+	char why[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(why, sizeof(why), fmt, ap);
+	va_end(ap);
+	return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
+	                "%s() transport %zu: %s",
+	                rm__route_kind_name(r->kind), r->child_count + 1, why);
+}
+
+static int is_digit(char c)
+{
+	return c >= '0' && c <= '9';
+}
+
+/* Where the ":digits" ending p[from, at) begins, or at if none does. */
+static size_t digits_start(const char *p, size_t from, size_t at)
+{
+	size_t i = at;
+
+	while (i > from && is_digit(p[i - 1]))
+		i--;
+	if (i == at || i < from + 1 || i < 2 || p[i - 1] != ':')
+		return at;
+	return i - 1;
+}
+
+/* Where a trailing ":digits" begins (at its ':'), or tok->len. */
+static size_t weight_start(const token *tok)
+{
+	return digits_start(tok->p, suffix_start(tok), tok->len);
+}
+
+/*
+ * Whether the ":digits" at tok[at] can only be a weight: it follows a
+ * nested composite's ")", a #name or a port. Anywhere else it may be a
+ * URL's own port or part of its path.
+ */
+static int surely_weight(const token *tok, size_t at)
+{
+	size_t from = suffix_start(tok);
+
+	if (at == tok->len)
+		return 0;
+	if (at == from && from > 0)
+		return 1;
+	if (memchr(tok->p + from, '#', at - from) != NULL)
+		return 1;
+	return digits_start(tok->p, from, at) < at;
+}
+
+/* Only weighted() reads a weight; elsewhere it would become a name. */
+static int refuse_weight(const rm__route *r, const token *tok,
+                         rm_error *err)
+{
+	size_t at = weight_start(tok);
+
+	if (!surely_weight(tok, at))
+		return RM_OK;
+	return fail_child(r, err, "only weighted() takes a weight ('%.*s')",
+	                  (int)(tok->len - at), tok->p + at);
+}
+
+/* Whether tok[0, at) ends with a URL's host, so ":N" there is a port. */
+static int ends_at_host(const token *tok, size_t at)
+{
+	size_t i;
+
+	for (i = 0; i + 3 <= at; i++) {
+		if (memcmp(tok->p + i, "://", 3) == 0)
+			break;
+	}
+	if (i + 3 > at)
+		return 0;
+	for (i += 3; i < at; i++) {
+		if (strchr("/?#()", tok->p[i]) != NULL)
+			return 0;
+	}
+	return 1;
+}
+
+static int fail_weight_missing(const rm__route *r, const token *tok,
+                               rm_error *err)
+{
+	char *masked = masked_child(tok);
+	int rc;
+
+	rc = fail_child(r, err, "the weight is missing in '%s': write "
+	                "':weight' (1 to 1000) last, after the URL and its "
+	                "#name, as in smtp://a.example:25#a:3",
+	                masked != NULL ? masked : "(URL not shown)");
+	free(masked);
+	return rc;
+}
+
+/* A port read as the weight: the weight itself is missing. */
+static int fail_port_as_weight(const rm__route *r, const token *tok,
+                               size_t at, rm_error *err)
+{
+	char *masked = masked_child(tok);
+	int rc;
+
+	rc = fail_child(r, err, "the weight is missing ('%.*s' is the "
+	                "port); write the weight after it, as in %s:1",
+	                (int)(tok->len - at - 1), tok->p + at + 1,
+	                masked != NULL ? masked : "URL:PORT");
+	free(masked);
+	return rc;
+}
+
+/* Takes ":weight" off the end of tok. */
+static int take_weight(const rm__route *r, token *tok, long *weight,
+                       rm_error *err)
+{
+	size_t at = weight_start(tok), n = tok->len - at - 1;
 	char num[16];
 
-	while (i > from && tok->p[i - 1] >= '0' && tok->p[i - 1] <= '9')
-		i--;
-	n = tok->len - i;
-	if (n == 0 || n >= sizeof(num) || i < from + 1 || i < 2 ||
-	    tok->p[i - 1] != ':')
-		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER, "url",
-		                "weighted() needs a weight after each "
-		                "transport, as in weighted(smtp://a:25:3 "
-		                "smtp://b:1): '%.*s'", (int)tok->len, tok->p);
-	memcpy(num, tok->p + i, n);
+	if (at == tok->len)
+		return fail_weight_missing(r, tok, err);
+	if (n >= sizeof(num))
+		n = sizeof(num) - 1;
+	memcpy(num, tok->p + at + 1, n);
 	num[n] = '\0';
-	if (rm__parse_long(num, 1, WEIGHT_MAX, weight) != RM_OK)
-		return fail_syntax(err, "a weight is 1 to 1000", num);
-	tok->len = i - 1;
-	return RM_OK;
+	if (rm__parse_long(num, 1, WEIGHT_MAX, weight) == RM_OK) {
+		tok->len = at;
+		return RM_OK;
+	}
+	if (!surely_weight(tok, at) && ends_at_host(tok, at))
+		return fail_port_as_weight(r, tok, at, err);
+	return fail_child(r, err, "a weight is 1 to 1000: '%.*s'",
+	                  (int)(tok->len - at - 1), tok->p + at + 1);
 }
 
 /* Takes "#name" off the end of tok; *name is NULL when there is none. */
@@ -457,7 +630,9 @@ static int add_child(rm__route *r, token tok, const rm_transport_opts *opts,
 		return fail_syntax(err, "a composite takes at most 64 "
 		                   "transports", tok.p);
 	if (r->kind == RM__ROUTE_WEIGHTED)
-		rc = take_weight(&tok, &weight, err);
+		rc = take_weight(r, &tok, &weight, err);
+	else
+		rc = refuse_weight(r, &tok, err);
 	if (rc == RM_OK)
 		rc = check_parens(r, &tok, err);
 	if (rc == RM_OK)

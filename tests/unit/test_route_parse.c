@@ -39,6 +39,20 @@ static void open_fails(const char *url, int code, const char *part)
 	assert_non_null(strstr(err.message, part));
 }
 
+/* Opening fails with code, and field and message are exactly these. */
+static void open_fails_with(const char *url, int code, const char *field,
+                            const char *message)
+{
+	rm_transport *t = (rm_transport *)1;
+	rm_error err;
+
+	assert_int_equal(rm_transport_open(&t, url, NULL, &err), code);
+	assert_null(t);
+	assert_int_equal(err.code, code);
+	assert_string_equal(err.field, field);
+	assert_string_equal(err.message, message);
+}
+
 static rm__route *route(rm_transport *t)
 {
 	return t->impl;
@@ -109,10 +123,53 @@ static void parse__weights(void **state)
 	                    "smtp://127.0.0.1:26");
 	assert_int_equal(route(t)->children[2].weight, 2);
 	rm_transport_close(t);
-	open_fails("weighted(smtp://127.0.0.1:25 smtp://b)", RM_EURL,
-	           "needs a weight");
-	open_fails("weighted(smtp://a:25:0)", RM_EURL, "1 to 1000");
-	open_fails("weighted(smtp://a:25:1001)", RM_EURL, "1 to 1000");
+	open_fails_with("weighted(smtp://127.0.0.1:25 smtp://b)", RM_EURL,
+	                "url", "weighted() transport 2: the weight is "
+	                "missing in 'smtp://b': write ':weight' (1 to 1000) "
+	                "last, after the URL and its #name, as in "
+	                "smtp://a.example:25#a:3");
+	open_fails_with("weighted(smtp://a:25:0)", RM_EURL, "url",
+	                "weighted() transport 1: a weight is 1 to 1000: "
+	                "'0'");
+	open_fails_with("weighted(file:///x:1 smtp://a:25#a:1001)", RM_EURL,
+	                "url", "weighted() transport 2: a weight is 1 to "
+	                "1000: '1001'");
+	/* A port where the weight should be: the weight is missing. */
+	open_fails_with("weighted(smtp://127.0.0.1:43065 file:///x:1)",
+	                RM_EURL, "url", "weighted() transport 1: the weight "
+	                "is missing ('43065' is the port); write the weight "
+	                "after it, as in smtp://127.0.0.1:43065:1");
+	open_fails_with("weighted(smtp://u:secret@h.example:2525)", RM_EURL,
+	                "url", "weighted() transport 1: the weight is "
+	                "missing ('2525' is the port); write the weight "
+	                "after it, as in smtp://u:****@h.example:2525:1");
+}
+
+/* A weight outside weighted() is refused, not taken into the name. */
+static void parse__weights_refused_elsewhere(void **state)
+{
+	rm_transport *t;
+
+	(void)state;
+	open_fails_with("failover(smtp://127.0.0.1:2525#a:3 file:///tmp)",
+	                RM_EURL, "url", "failover() transport 1: only "
+	                "weighted() takes a weight (':3')");
+	open_fails_with("roundrobin(file:///tmp smtp://127.0.0.1:25:2)",
+	                RM_EURL, "url", "roundrobin() transport 2: only "
+	                "weighted() takes a weight (':2')");
+	open_fails_with("failover(file:///tmp retry(file:///tmp):4)",
+	                RM_EURL, "url", "failover() transport 2: only "
+	                "weighted() takes a weight (':4')");
+	open_fails_with("retry(smtp://127.0.0.1#a:1)", RM_EURL, "url",
+	                "retry() transport 1: only weighted() takes a "
+	                "weight (':1')");
+	/* A URL's own port, or a colon in a path, is no weight. */
+	t = open_ok("failover(smtp://127.0.0.1:2525 file:///tmp/a:1 "
+	            "smtp://[::1]:25)");
+	assert_string_equal(rm_transport_child_name(t, 0),
+	                    "smtp://127.0.0.1:2525");
+	assert_string_equal(rm_transport_child_name(t, 1), "file:///tmp/a:1");
+	rm_transport_close(t);
 }
 
 static void parse__options(void **state)
@@ -150,9 +207,18 @@ static void parse__mistakes(void **state)
 	open_fails("failover()", RM_EURL, "at least one");
 	open_fails("retry(smtp://a smtp://b)", RM_EURL,
 	           "retry(failover(a b))");
-	open_fails("failover(smtp://a)?colour=red", RM_EURL, "colour");
-	/* attempts is retry()'s: elsewhere it is an unknown option. */
-	open_fails("failover(smtp://a)?attempts=2", RM_EURL, "attempts");
+	open_fails_with("failover(smtp://a)?colour=red", RM_EURL, "colour",
+	                "failover() has no option 'colour'");
+	/* attempts is retry()'s: elsewhere the error says where it goes. */
+	open_fails_with("failover(smtp://a)?attempts=3", RM_EURL, "attempts",
+	                "failover() has no option 'attempts': only retry() "
+	                "has; wrap it, as in retry(failover(...))?attempts=3");
+	open_fails_with("weighted(smtp://a:25:1)?backoff=2s", RM_EURL,
+	                "backoff", "weighted() has no option 'backoff': only "
+	                "retry() has; wrap it, as in "
+	                "retry(weighted(...))?backoff=2s");
+	open_fails_with("retry(smtp://a)?breaker=1&colour=red", RM_EURL,
+	                "colour", "retry() has no option 'colour'");
 	open_fails("retry(smtp://a)?deadline=soon", RM_EURL, "deadline");
 	open_fails("retry(smtp://a)?attempts=0", RM_EURL, "attempts");
 	open_fails("retry(smtp://a) extra", RM_EURL, "after the closing");
@@ -197,6 +263,7 @@ int main(void)
 		cmocka_unit_test(parse__whitespace_between_children),
 		cmocka_unit_test(parse__default_names_hide_secrets),
 		cmocka_unit_test(parse__weights),
+		cmocka_unit_test(parse__weights_refused_elsewhere),
 		cmocka_unit_test(parse__options),
 		cmocka_unit_test(parse__mistakes),
 		cmocka_unit_test(parse__duplicate_names_refused),
