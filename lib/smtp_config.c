@@ -11,6 +11,7 @@
  *   password=, token= (each also _env=NAME and _file=PATH: url_secret.c)
  */
 #include <arpa/inet.h>
+#include <sys/socket.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +85,31 @@ static int parse_timeouts(rm__smtp_cfg *c, const rm__opt_reader *o)
 	return rc;
 }
 
+/*
+ * RFC 5321 section 4.1.3: "[" a dotted quad "]" or "[IPv6:" an IPv6
+ * address "]". A general address literal (another tag) names nothing a
+ * server could check, so it is refused with the rest.
+ */
+static int valid_address_literal(const char *s, size_t len)
+{
+	static const char v6_tag[] = "IPv6:";
+	char inner[64];
+	unsigned char addr[16];
+	int family = AF_INET;
+
+	if (len < 3 || s[0] != '[' || s[len - 1] != ']' ||
+	    len - 2 >= sizeof(inner))
+		return 0;
+	memcpy(inner, s + 1, len - 2);
+	inner[len - 2] = '\0';
+	if (strncmp(inner, v6_tag, sizeof(v6_tag) - 1) == 0) {
+		family = AF_INET6;
+		memmove(inner, inner + sizeof(v6_tag) - 1,
+		        strlen(inner) - (sizeof(v6_tag) - 1) + 1);
+	}
+	return inet_pton(family, inner, addr) == 1;
+}
+
 /* RFC 5321 section 4.1.1.1: a domain or an address literal. */
 static int valid_ehlo(const char *s)
 {
@@ -92,9 +118,7 @@ static int valid_ehlo(const char *s)
 	if (len == 0 || len > 255)
 		return 0;
 	if (s[0] == '[')
-		return s[len - 1] == ']' &&
-		       strspn(s + 1, "0123456789abcdefABCDEF.:IPv6") ==
-		       len - 2;
+		return valid_address_literal(s, len);
 	for (i = 0; i < len; i++) {
 		char ch = s[i];
 
@@ -112,10 +136,11 @@ static int parse_ehlo(rm__smtp_cfg *c, const rm__url *url, rm_error *err)
 	if (v == NULL)
 		return RM_OK;
 	if (rm__has_crlf_nul(v, strlen(v)) || !valid_ehlo(v))
-		return rm__fail(err, RM_EINVAL, RM_OUTCOME_PERM_PROVIDER,
+		return rm__fail(err, RM_EURL, RM_OUTCOME_PERM_PROVIDER,
 		                "ehlo", "the EHLO name must be a domain "
 		                "(letters, digits, '-', '.') or an address "
-		                "literal such as [192.0.2.1]");
+		                "literal such as [192.0.2.1] or "
+		                "[IPv6:2001:db8::1]");
 	c->ehlo = rm__strdup(v);
 	return c->ehlo != NULL ? RM_OK : RM_ENOMEM;
 }

@@ -186,7 +186,8 @@ static void dialogue__case07_injection_refused(void **state)
 	assert_string_equal(x.err.field, "password");
 	st_free(&x);
 	assert_int_equal(st_open(&x, nothing, NULL, "smtp", "",
-	                 "ehlo=bad%20name"), RM_EINVAL);
+	                 "ehlo=bad%20name"), RM_EURL);
+	assert_string_equal(x.err.field, "ehlo");
 	st_free(&x);
 }
 
@@ -1289,6 +1290,46 @@ static void dialogue__bad_options(void **state)
 	st_free(&x);
 }
 
+/* Opens smtp://127.0.0.1:9?ehlo=EHLO; the port is never dialled. */
+static int open_with_ehlo(const char *ehlo, rm_error *err)
+{
+	rm_transport *t = NULL;
+	char url[256];
+	int rc;
+
+	snprintf(url, sizeof(url), "smtp://127.0.0.1:9?ehlo=%s", ehlo);
+	rc = rm_transport_open(&t, url, NULL, err);
+	rm_transport_close(t);
+	return rc;
+}
+
+/* RFC 5321 4.1.3: "[" dotted quad "]" or "[IPv6:" address "]" only. */
+static void dialogue__bad_ehlo(void **state)
+{
+	static const char *const bad[] = {
+		"%5B1.2.3%5D", "%5B1.2.3.256%5D", "%5B%5D", "%5B::1%5D",
+		"%5BIPv6:1.2.3.4%5D", "%5BIPv6:::g%5D", "%5B1.2.3.4",
+		"%5B1.2.3.4%5Dx", "%5Bx:y%5D", "a%20b", "-a.example",
+	};
+	static const char *const good[] = {
+		"%5B192.0.2.1%5D", "%5BIPv6:2001:db8::1%5D",
+		"%5BIPv6:::ffff:192.0.2.1%5D", "client.example",
+	};
+	rm_error err;
+	size_t i;
+
+	(void)state;
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		if (open_with_ehlo(bad[i], &err) != RM_EURL)
+			fail_msg("ehlo=%s was not refused as RM_EURL", bad[i]);
+		assert_string_equal(err.field, "ehlo");
+	}
+	for (i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+		if (open_with_ehlo(good[i], &err) != RM_OK)
+			fail_msg("ehlo=%s was refused: %s", good[i],
+			         err.message);
+}
+
 /* ---------------------------------------------------------------------- */
 /* Where secrets and addresses come from                                  */
 /* ---------------------------------------------------------------------- */
@@ -1494,6 +1535,7 @@ int main(void)
 		cmocka_unit_test(dialogue__reply_timeout),
 		cmocka_unit_test(dialogue__transcript_logged),
 		cmocka_unit_test(dialogue__bad_options),
+		cmocka_unit_test(dialogue__bad_ehlo),
 		cmocka_unit_test(dialogue__secrets_from_env_and_file),
 		cmocka_unit_test(dialogue__ipv6_loopback),
 		cmocka_unit_test(dialogue__connect_refused),
