@@ -82,7 +82,7 @@ static int load_ed25519(rm_dkim_key *key, const unsigned char seed[32],
 {
 #ifdef RM_HAVE_SODIUM
 	if (sodium_init() < 0)
-		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, "dkim_key",
+		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, NULL,
 		                "libsodium failed to start");
 	crypto_sign_seed_keypair(key->ed_pk, key->ed_sk, seed);
 	key->alg = RM__DKIM_ED25519;
@@ -133,7 +133,7 @@ static int load_rsa(rm_dkim_key *key, rm_error *err)
 	                          &key->entropy,
 	                          (const unsigned char *)pers,
 	                          sizeof(pers) - 1) != 0)
-		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, "dkim_key",
+		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, NULL,
 		                "cannot seed the random generator");
 	return RM_OK;
 }
@@ -306,7 +306,7 @@ int rm__dkim_key_sign(rm_dkim_key *key, const unsigned char hash[32],
 	rc = mbedtls_pk_sign(&key->pk, MBEDTLS_MD_SHA256, hash, 32, sig,
 	                     sig_len, mbedtls_ctr_drbg_random, &key->drbg);
 	if (rc != 0)
-		return rm__fail(err, RM_EIO, RM_OUTCOME_NONE, "dkim_key",
+		return rm__fail(err, RM_EINVAL, RM_OUTCOME_NONE, "dkim_key",
 		                "RSA signing failed (mbedtls error -0x%04x)",
 		                (unsigned)-rc);
 	return RM_OK;
