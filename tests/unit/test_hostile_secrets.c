@@ -408,28 +408,38 @@ static rm_message *http_message(void)
 	return m;
 }
 
-/* One send with key; want is the status it must return. */
-static void http_send(const provider *p, const fake_run *f,
-                      const char *url_key, int ok)
+/* A transport for p's fake with url_key, logging at debug into log. */
+static rm_transport *open_logged(const provider *p, const fake_run *f,
+                                 const char *url_key, rm__buf *log)
 {
 	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
 	rm_transport *t = NULL;
-	rm_message *m = http_message();
-	rm_result *r = NULL;
-	const char *texts[3];
 	rm_error err;
-	rm__buf log;
 	char url[600];
-	int rc;
 
-	rm__buf_init(&log, 1 << 22);
+	rm__buf_init(log, 1 << 22);
 	o.log = capture;
-	o.log_user = &log;
+	o.log_user = log;
 	o.log_level = RM_LOG_DEBUG;
 	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d"
 	         "&timeout=5", p->name, url_key, p->host, f->port);
 	if (rm_transport_open(&t, url, &o, &err) != RM_OK)
 		fail_msg("%s: %s", p->name, err.message);
+	return t;
+}
+
+/* One send with key; want is the status it must return. */
+static void http_send(const provider *p, const fake_run *f,
+                      const char *url_key, int ok)
+{
+	rm__buf log;
+	rm_transport *t = open_logged(p, f, url_key, &log);
+	rm_message *m = http_message();
+	rm_result *r = NULL;
+	const char *texts[3];
+	rm_error err;
+	int rc;
+
 	assert_int_equal(rm_result_new(&r, NULL), RM_OK);
 	rc = rm_send(t, m, r, &err);
 	if ((rc == RM_OK) != ok)
@@ -449,23 +459,13 @@ static void http_send(const provider *p, const fake_run *f,
 static void http_check(const provider *p, const fake_run *f,
                        const char *url_key, int ok)
 {
-	rm_transport_opts o = RM_TRANSPORT_OPTS_INIT;
-	rm_transport *t = NULL;
+	rm__buf log;
+	rm_transport *t = open_logged(p, f, url_key, &log);
 	rm_check_info info;
 	const char *texts[3];
 	rm_error err;
-	rm__buf log;
-	char url[600];
 	int rc;
 
-	rm__buf_init(&log, 1 << 22);
-	o.log = capture;
-	o.log_user = &log;
-	o.log_level = RM_LOG_DEBUG;
-	snprintf(url, sizeof(url), "%s://%s@%s?endpoint=http://127.0.0.1:%d"
-	         "&timeout=5", p->name, url_key, p->host, f->port);
-	if (rm_transport_open(&t, url, &o, &err) != RM_OK)
-		fail_msg("%s: %s", p->name, err.message);
 	rc = rm_transport_check(t, &info, &err);
 	if ((rc == RM_OK) != ok)
 		fail_msg("%s check: status %d: %s", p->name, rc, err.message);

@@ -434,6 +434,18 @@ static void route_smtp__row(void **state)
 	finish(&x);
 }
 
+/* Recipient i of r: taken or not, its outcome and its reply code. */
+static void assert_recipient(const rm_result *r, size_t i, int accepted,
+                             rm_outcome outcome, int reply_code)
+{
+	rm_recipient_status st;
+
+	assert_int_equal(rm_result_recipient(r, i, &st), RM_OK);
+	assert_int_equal(st.accepted, accepted);
+	assert_int_equal(st.outcome, outcome);
+	assert_int_equal(st.reply_code, reply_code);
+}
+
 /* The partial row in detail: each recipient's fate in the result. */
 static void route_smtp__partial_result_per_recipient(void **state)
 {
@@ -445,13 +457,10 @@ static void route_smtp__partial_result_per_recipient(void **state)
 	start(&x, w);
 	assert_int_equal(rm_result_recipient_count(x.r), 3);
 	assert_int_equal(rm_result_rejected_count(x.r), 1);
-	assert_int_equal(rm_result_recipient(x.r, 0, &st), 0);
-	assert_false(st.accepted);
-	assert_int_equal(st.reply_code, 550);
-	assert_int_equal(st.outcome, RM_OUTCOME_PERM_RECIPIENT);
-	assert_int_equal(rm_result_recipient(x.r, 1, &st), 0);
+	assert_recipient(x.r, 0, 0, RM_OUTCOME_PERM_RECIPIENT, 550);
+	assert_int_equal(rm_result_recipient(x.r, 1, &st), RM_OK);
 	assert_true(st.accepted);
-	assert_int_equal(rm_result_recipient(x.r, 2, &st), 0);
+	assert_int_equal(rm_result_recipient(x.r, 2, &st), RM_OK);
 	assert_true(st.accepted);
 	finish(&x);
 }
@@ -492,10 +501,8 @@ static void route_smtp__ambiguous_keeps_rcpt_reply(void **state)
 	                    "resent"));
 	assert_int_equal(rm_result_recipient_count(x.r), 1);
 	assert_int_equal(rm_result_rejected_count(x.r), 0);
-	assert_int_equal(rm_result_recipient(x.r, 0, &st), 0);
-	assert_false(st.accepted);
-	assert_int_equal(st.outcome, RM_OUTCOME_AMBIGUOUS);
-	assert_int_equal(st.reply_code, 250);
+	assert_recipient(x.r, 0, 0, RM_OUTCOME_AMBIGUOUS, 250);
+	assert_int_equal(rm_result_recipient(x.r, 0, &st), RM_OK);
 	assert_string_equal(st.enhanced_status, "2.1.5");
 	assert_string_equal(rm_result_transport(x.r), "a");
 	finish(&x);
@@ -505,7 +512,6 @@ static void route_smtp__ambiguous_keeps_rcpt_reply(void **state)
  * r1 was taken, r2 is ambiguous with its RCPT reply, none refused. */
 static void route_smtp__split_then_ambiguous_statuses(void **state)
 {
-	rm_recipient_status st;
 	run x;
 
 	(void)state;
@@ -513,13 +519,8 @@ static void route_smtp__split_then_ambiguous_statuses(void **state)
 	                    "not resent"));
 	assert_int_equal(rm_result_recipient_count(x.r), 2);
 	assert_int_equal(rm_result_rejected_count(x.r), 0);
-	assert_int_equal(rm_result_recipient(x.r, 0, &st), 0);
-	assert_true(st.accepted);
-	assert_int_equal(st.outcome, RM_OUTCOME_DELIVERED);
-	assert_int_equal(rm_result_recipient(x.r, 1, &st), 0);
-	assert_false(st.accepted);
-	assert_int_equal(st.outcome, RM_OUTCOME_AMBIGUOUS);
-	assert_int_equal(st.reply_code, 250);
+	assert_recipient(x.r, 0, 1, RM_OUTCOME_DELIVERED, 250);
+	assert_recipient(x.r, 1, 0, RM_OUTCOME_AMBIGUOUS, 250);
 	finish(&x);
 }
 
